@@ -1,0 +1,1 @@
+"""FastAPI layer: authenticates, validates, then starts, updates, signals or queries workflows."""

@@ -1,0 +1,46 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from croupier import __version__
+from croupier.api import health, problems
+from croupier.api.state import AppState
+from croupier.core.settings import Settings
+from croupier.ledger.db import make_engine
+from croupier.workflows.client import connect
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; the database and Temporal are connected in the lifespan."""
+    if settings.database_url is None:
+        raise ValueError("create_app needs settings.database_url (croupier up resolves it)")
+    database_url = settings.database_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(
+            database_url,
+            pool_size=settings.database_pool_size,
+            connect_timeout_s=settings.database_connect_timeout_s,
+        )
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        app.state.croupier = AppState(settings=settings, engine=engine, temporal=client)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Croupier",
+        version=__version__,
+        description="The money core of an online crypto casino.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,1 @@
+"""Shared kernel: money, ids, settings, errors and the clock. Imports nothing of ours."""

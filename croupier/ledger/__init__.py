@@ -1,0 +1,1 @@
+"""The double-entry ledger: schema, migrations, posting engine, balances, reconciliation."""

@@ -1,0 +1,1 @@
+"""Process entry points: Temporal workers, the dev stack and the ``croupier`` CLI."""
