@@ -22,19 +22,23 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema at ``url`` to ``revision``; safe to run on every start."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Bring the schema at ``url`` to ``revision``; safe to run on every start.
+
+    Each domain owns an independent branch of revisions (ledger, identity, ...), so the
+    default target is every head.
+    """
     command.upgrade(alembic_config(url), revision)
 
 
-def current_revision(url: str) -> str | None:
+def current_revisions(url: str) -> set[str]:
     engine = create_engine(to_sqlalchemy_url(url))
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return set(MigrationContext.configure(conn).get_current_heads())
     finally:
         engine.dispose()
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())

@@ -93,7 +93,8 @@ def migrate() -> None:
     url = _require_database(settings)
     check_database(url, connect_timeout_s=settings.database_connect_timeout_s)
     migrations.upgrade(url)
-    console.print(f"database at revision {migrations.current_revision(url) or '(empty)'}")
+    revisions = ", ".join(sorted(migrations.current_revisions(url))) or "(no migrations yet)"
+    console.print(f"database at revision {revisions}")
 
 
 @app.command()

@@ -30,4 +30,4 @@ async def test_health_workflow_reaches_the_database_through_a_worker(
 
 
 def test_session_database_is_migrated_to_head(database_url: str) -> None:
-    assert migrate.current_revision(database_url) == migrate.head_revision()
+    assert migrate.current_revisions(database_url) == migrate.head_revisions()
