@@ -31,7 +31,7 @@ def _libpq_url(url: str) -> str:
 def redact(url: str) -> str:
     """The URL without its password, safe for logs and error messages."""
     parts = urlsplit(url)
-    if parts.password is None:
+    if not parts.password:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return parts._replace(netloc=netloc).geturl()

@@ -6,8 +6,10 @@ launch code that developers run.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 from croupier.core.errors import ConfigurationError
@@ -93,7 +95,12 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or attach to) the server; return a URL to its ``postgres`` database."""
-        from pgserver import postgres_server  # late: it touches the filesystem at import
+        # pgserver logs every initdb/pg_ctl call at INFO and warns about XDG_RUNTIME_DIR;
+        # neither helps an operator, so only its warnings and errors reach the console.
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgserver import postgres_server  # late: it touches the filesystem at import
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         server = postgres_server.get_server(
