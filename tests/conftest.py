@@ -27,7 +27,7 @@ from croupier.ledger import migrate
 from croupier.ledger.db import check_database, drop_database, ensure_database, make_engine
 from croupier.workers import devstack, registry
 from croupier.workers.processes import ManagedProcess, free_port
-from croupier.workers.worker import build_worker
+from croupier.workers.worker import ACTIVITY_THREADS, build_worker
 from croupier.workflows.client import DATA_CONVERTER, connect
 
 LOCAL_HOST = "127.0.0.1"
@@ -96,7 +96,7 @@ async def temporal_client(temporal_address: str) -> Client:
 async def worker(temporal_client: Client, settings: Settings, engine: Engine) -> AsyncIterator[str]:
     """An in-process worker running every registered workflow and activity; yields its queue."""
     deps = registry.WorkerDeps(settings=settings, engine=engine)
-    with ThreadPoolExecutor(max_workers=32) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         running = build_worker(temporal_client, settings.temporal_task_queue, deps, executor)
         async with running:
             yield settings.temporal_task_queue
