@@ -126,10 +126,5 @@ def anvil_binary() -> Path:
 @pytest.fixture(scope="session")
 def anvil_url(anvil_binary: Path) -> Iterator[str]:
     """A real Anvil node on a free port for the session."""
-    port = free_port()
-    node = ManagedProcess(
-        "anvil", devstack.anvil_argv(anvil_binary, host=LOCAL_HOST, port=port)
-    ).start()
-    node.wait_for_port(LOCAL_HOST, port)
-    yield f"http://{LOCAL_HOST}:{port}"
-    node.stop()
+    with devstack.running_anvil(anvil_binary) as url:
+        yield url

@@ -7,11 +7,13 @@ traceback at 3 a.m. should not have to map field names to environment variables.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from croupier.core.errors import ConfigurationError
@@ -19,6 +21,8 @@ from croupier.core.errors import ConfigurationError
 ENV_PREFIX = "CROUPIER_"
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+MIN_JWT_SECRET_CHARS = 32
+_HEX_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 class Settings(BaseSettings):
@@ -50,6 +54,47 @@ class Settings(BaseSettings):
     eth_rpc_url: str = "http://127.0.0.1:8545"
     anvil_port: Port = 8545
 
+    # Ethereum chain domain (croupier.chains.ethereum): scanning, confirmations, fees.
+    eth_chain_id: int = Field(default=31337, ge=1)
+    eth_rpc_timeout_s: int = Field(default=10, ge=1, le=120)
+    eth_confirmations: int = Field(default=12, ge=1, le=512)
+    # Blocks remembered for reorg detection; must exceed eth_confirmations.
+    eth_reorg_window_blocks: int = Field(default=64, ge=2, le=1024)
+    eth_scan_batch_blocks: int = Field(default=100, ge=1, le=500)
+    usdt_contract_address: str | None = None
+    # Fees in gwei as exact decimals (up to 9 places, i.e. whole wei); never floats.
+    eth_max_fee_gwei_cap: Decimal = Field(default=Decimal(200), gt=0, le=100_000, decimal_places=9)
+    eth_priority_fee_gwei: Decimal = Field(default=Decimal(1), ge=0, le=10_000, decimal_places=9)
+
+    # Key custody (croupier.treasury). The HD master seed lives in a local encrypted
+    # keystore (data_dir/keystore.json, unlocked by the passphrase) or in Vault KV v2.
+    keystore_backend: Literal["local", "vault"] = "local"
+    keystore_passphrase: SecretStr | None = None
+    vault_addr: str | None = None
+    vault_token: SecretStr | None = None
+    vault_role_id: str | None = None
+    vault_secret_id: SecretStr | None = None
+    vault_kv_mount: str = "secret"
+    vault_seed_path: str = "croupier/hd-seed"
+    vault_timeout_s: int = Field(default=5, ge=1, le=60)
+
+    # Auth (croupier.identity, croupier.api.auth): tokens, password hashing, TOTP, rate
+    # limits, idempotency keys. Unset jwt_secret: the API generates one on first start
+    # and keeps it in data_dir/jwt-secret (one machine only; replicas must share a value).
+    jwt_secret: SecretStr | None = None
+    access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl_s: int = Field(default=14 * 86400, ge=3600, le=90 * 86400)
+    totp_issuer: str = Field(default="Croupier", min_length=1, max_length=64)
+    password_hash_time_cost: int = Field(default=3, ge=1, le=10)
+    password_hash_memory_kib: int = Field(default=65536, ge=8192, le=1_048_576)
+    login_attempts_per_ip: int = Field(default=30, ge=1, le=100_000)
+    login_attempts_per_account: int = Field(default=10, ge=1, le=10_000)
+    login_window_s: int = Field(default=60, ge=1, le=86400)
+    registrations_per_ip: int = Field(default=10, ge=1, le=100_000)
+    registration_window_s: int = Field(default=3600, ge=1, le=86400)
+    idempotency_key_ttl_s: int = Field(default=86400, ge=60, le=7 * 86400)
+    idempotency_lock_timeout_s: int = Field(default=60, ge=1, le=3600)
+
     # Logging.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
@@ -79,12 +124,60 @@ class Settings(BaseSettings):
             raise ValueError("expected an http(s) JSON-RPC URL, for example http://127.0.0.1:8545")
         return value
 
+    @field_validator("eth_reorg_window_blocks")
+    @classmethod
+    def _window_covers_confirmations(cls, value: int, info: ValidationInfo) -> int:
+        confirmations = info.data.get("eth_confirmations")
+        if confirmations is not None and value <= confirmations:
+            raise ValueError(
+                f"must be greater than CROUPIER_ETH_CONFIRMATIONS ({confirmations}), or a "
+                "reorg deeper than the window could undo a deposit already counted as confirmed"
+            )
+        return value
+
+    @field_validator("usdt_contract_address")
+    @classmethod
+    def _hex_address(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not _HEX_ADDRESS_RE.match(value):
+            raise ValueError("expected a 0x-prefixed 20-byte hex address (40 hex digits)")
+        return value
+
+    @property
+    def eth_max_fee_cap_wei(self) -> int:
+        """The fee cap in wei; exact because the gwei value has at most 9 decimals."""
+        return gwei_to_wei(self.eth_max_fee_gwei_cap)
+
+    @property
+    def eth_priority_fee_wei(self) -> int:
+        return gwei_to_wei(self.eth_priority_fee_gwei)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value()) < MIN_JWT_SECRET_CHARS:
+            raise ValueError(
+                f"must be at least {MIN_JWT_SECRET_CHARS} characters (HS256 needs a 256-bit "
+                "key); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
+
     @property
     def sqlalchemy_url(self) -> str | None:
         """The database URL with the psycopg 3 driver named, as SQLAlchemy wants it."""
         if self.database_url is None:
             return None
         return to_sqlalchemy_url(self.database_url)
+
+
+def gwei_to_wei(gwei: Decimal) -> int:
+    """Convert an exact gwei decimal (at most 9 places) to integer wei."""
+    wei = gwei * 10**9
+    assert wei == wei.to_integral_value(), f"{gwei} gwei is not a whole number of wei"
+    return int(wei)
 
 
 def to_sqlalchemy_url(url: str) -> str:

@@ -10,14 +10,18 @@ import logging
 import shutil
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from croupier.core.errors import ConfigurationError
 from croupier.ledger.db import ensure_database
+from croupier.workers.processes import ManagedProcess, free_port
 from croupier.workflows.search_attributes import dev_server_flags
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATABASE_NAME = "croupier"
+LOCAL_HOST = "127.0.0.1"
 
 
 def installed_binary(name: str) -> Path | None:
@@ -83,6 +87,21 @@ def anvil_binary() -> Path | None:
 
 def anvil_argv(binary: Path, *, host: str, port: int, chain_id: int = 31337) -> list[str]:
     return [str(binary), "--host", host, "--port", str(port), "--chain-id", str(chain_id)]
+
+
+@contextmanager
+def running_anvil(binary: Path | None = None, *, name: str = "anvil") -> Iterator[str]:
+    """An Anvil node of its own on a free local port; yields its RPC URL, stops it after."""
+    binary = binary or anvil_binary()
+    if binary is None:
+        raise ConfigurationError("Anvil is not installed: install Node, then run `make install`")
+    port = free_port(LOCAL_HOST)
+    node = ManagedProcess(name, anvil_argv(binary, host=LOCAL_HOST, port=port)).start()
+    try:
+        node.wait_for_port(LOCAL_HOST, port)
+        yield f"http://{LOCAL_HOST}:{port}"
+    finally:
+        node.stop()
 
 
 class EmbeddedPostgres:

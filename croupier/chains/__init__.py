@@ -1,0 +1,1 @@
+"""Chains: a ``ChainClient`` per chain family, block scanning, reorg detection, tx building."""
