@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -79,11 +80,15 @@ def temporal_address() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, temporal_address: str) -> Settings:
+def settings(
+    database_url: str, temporal_address: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         database_url=database_url,
         temporal_address=temporal_address,
         temporal_task_queue=f"test-{uuid.uuid4().hex[:8]}",
+        jwt_secret=secrets.token_urlsafe(48),
+        data_dir=tmp_path_factory.mktemp("data"),
     )
 
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from croupier import __version__
-from croupier.api import health, problems
+from croupier.api import health, problems, rbac
+from croupier.api.auth import account, routes, runtime
 from croupier.api.state import AppState
+from croupier.core.clock import Clock, SystemClock
 from croupier.core.settings import Settings
 from croupier.ledger.db import make_engine
 from croupier.workflows.client import connect
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app; the database and Temporal are connected in the lifespan."""
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    """Build the app; the database and Temporal are connected in the lifespan.
+
+    ``clock`` is injectable so tests can expire tokens and refill rate limits at will.
+    """
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url (croupier up resolves it)")
     database_url = settings.database_url
@@ -40,7 +45,13 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="The money core of an online crypto casino.",
         lifespan=lifespan,
+        # Every API route passes the RBAC table; see croupier.api.rbac.
+        dependencies=[Depends(rbac.authorize)],
     )
     problems.install(app)
+    runtime.install(app, settings, clock or SystemClock())
+    rbac.install(app)
     app.include_router(health.router)
+    app.include_router(routes.router)
+    app.include_router(account.router)
     return app

@@ -22,9 +22,16 @@ STATUS_BY_ERROR: list[tuple[type[errors.CroupierError], int]] = [
     (errors.Conflict, 409),
     (errors.NotFound, 404),
     (errors.InvalidInput, 422),
+    (errors.Unauthenticated, 401),
+    (errors.PermissionDenied, 403),
+    (errors.RateLimited, 429),
     (errors.ServiceUnavailable, 503),
     (errors.ConfigurationError, 500),
 ]
+
+
+# Problem types for errors Starlette raises itself (routing, methods).
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
 
 
 class Problem(BaseModel):
@@ -50,9 +57,32 @@ def _title(code: str) -> str:
     return code.replace("_", " ").capitalize()
 
 
+def problem_for(error: errors.CroupierError) -> Problem:
+    """The problem body of a typed error; idempotent replays store and return exactly this."""
+    status = status_for(error)
+    return Problem(
+        type=f"/problems/{error.code}", title=_title(error.code), status=status, detail=str(error)
+    )
+
+
+def _problem_headers(error: errors.CroupierError) -> dict[str, str]:
+    """Headers RFC 9110 asks for: how to authenticate (401) and when to retry (429)."""
+    if isinstance(error, errors.Unauthenticated):
+        return {"WWW-Authenticate": 'Bearer realm="croupier"'}
+    if isinstance(error, errors.RateLimited):
+        return {"Retry-After": str(error.retry_after_s)}
+    return {}
+
+
 async def _croupier_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, errors.CroupierError)
-    return problem_response(status_for(error), error.code, _title(error.code), str(error))
+    problem = problem_for(error)
+    return JSONResponse(
+        problem.model_dump(),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=_problem_headers(error),
+    )
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:
@@ -66,7 +96,7 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    code = _title(str(error.status_code)).lower().replace(" ", "_")
+    code = HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
     response = problem_response(error.status_code, code, str(error.detail), str(error.detail))
     for name, value in (error.headers or {}).items():
         response.headers[name] = value

@@ -65,3 +65,26 @@ class InsufficientFunds(Conflict):
     """A movement would take an account past its balance limit."""
 
     code = "insufficient_funds"
+
+
+class Unauthenticated(CroupierError):
+    """The caller did not prove who they are: missing, wrong, expired or revoked credentials."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(CroupierError):
+    """The caller is known, but their role may not do this."""
+
+    code = "permission_denied"
+
+
+class RateLimited(CroupierError):
+    """Too many requests from one caller; ``retry_after_s`` says when one would be accepted."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        assert retry_after_s >= 1, "a refusal always names a wait of at least a second"
+        self.retry_after_s = retry_after_s

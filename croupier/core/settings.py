@@ -66,6 +66,28 @@ class Settings(BaseSettings):
     eth_max_fee_gwei_cap: Decimal = Field(default=Decimal(200), gt=0, le=100_000, decimal_places=9)
     eth_priority_fee_gwei: Decimal = Field(default=Decimal(1), ge=0, le=10_000, decimal_places=9)
 
+    # Bitcoin chain domain (croupier.chains.bitcoin). Unset btc_rpc_url: Bitcoin is off.
+    # The node runs with -txindex=1; btc_rpc_wallet is a watch-only wallet it creates.
+    btc_network: Literal["regtest", "testnet", "bitcoin"] = "regtest"
+    btc_rpc_url: str | None = None
+    btc_rpc_user: str | None = None
+    btc_rpc_password: SecretStr | None = None
+    btc_rpc_wallet: str = Field(default="croupier-watch", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    btc_rpc_timeout_s: int = Field(default=10, ge=1, le=120)
+    btc_confirmations: int = Field(default=3, ge=1, le=100)
+    # Blocks remembered for reorg detection; must exceed btc_confirmations.
+    btc_reorg_window_blocks: int = Field(default=24, ge=2, le=1024)
+    btc_scan_batch_blocks: int = Field(default=10, ge=1, le=100)
+    # Feerates in sat/vB as exact decimals (up to 3 places, i.e. whole sat/kvB).
+    btc_min_relay_fee_sat_vb: Decimal = Field(default=Decimal(1), gt=0, le=1000, decimal_places=3)
+    btc_max_fee_rate_sat_vb: Decimal = Field(default=Decimal(500), gt=0, le=10_000, decimal_places=3)
+    # Used when the node has no estimate yet (fresh node, regtest).
+    btc_fallback_fee_rate_sat_vb: Decimal = Field(
+        default=Decimal(2), gt=0, le=10_000, decimal_places=3
+    )
+    btc_dust_threshold_sat: int = Field(default=546, ge=294, le=100_000)
+    btc_max_inputs: int = Field(default=100, ge=1, le=500)
+
     # Key custody (croupier.treasury). The HD master seed lives in a local encrypted
     # keystore (data_dir/keystore.json, unlocked by the passphrase) or in Vault KV v2.
     keystore_backend: Literal["local", "vault"] = "local"
@@ -144,6 +166,39 @@ class Settings(BaseSettings):
             raise ValueError("expected a 0x-prefixed 20-byte hex address (40 hex digits)")
         return value
 
+    @field_validator("btc_rpc_url")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL of bitcoind, for example http://127.0.0.1:18443")
+        return value
+
+    @field_validator("btc_reorg_window_blocks")
+    @classmethod
+    def _btc_window_covers_confirmations(cls, value: int, info: ValidationInfo) -> int:
+        confirmations = info.data.get("btc_confirmations")
+        if confirmations is not None and value <= confirmations:
+            raise ValueError(
+                f"must be greater than CROUPIER_BTC_CONFIRMATIONS ({confirmations}), or a "
+                "reorg deeper than the window could undo a deposit already counted as confirmed"
+            )
+        return value
+
+    @field_validator("btc_max_fee_rate_sat_vb", "btc_fallback_fee_rate_sat_vb")
+    @classmethod
+    def _btc_rate_above_relay_minimum(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        minimum = info.data.get("btc_min_relay_fee_sat_vb")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"must be at least CROUPIER_BTC_MIN_RELAY_FEE_SAT_VB ({minimum})")
+        maximum = info.data.get("btc_max_fee_rate_sat_vb")
+        if info.field_name == "btc_fallback_fee_rate_sat_vb" and maximum is not None and (
+            value > maximum
+        ):
+            raise ValueError(f"must be at most CROUPIER_BTC_MAX_FEE_RATE_SAT_VB ({maximum})")
+        return value
+
     @property
     def eth_max_fee_cap_wei(self) -> int:
         """The fee cap in wei; exact because the gwei value has at most 9 decimals."""
@@ -188,6 +243,12 @@ def to_sqlalchemy_url(url: str) -> str:
     return url
 
 
+def _is_secret(field: str) -> bool:
+    """Whether a setting holds a secret, whose rejected value must never be echoed."""
+    info = Settings.model_fields.get(field)
+    return info is not None and "SecretStr" in str(info.annotation)
+
+
 def describe_validation_error(error: ValidationError) -> str:
     """One line per bad variable: ``CROUPIER_API_PORT: expected ...; got 'abc'``."""
     lines = []
@@ -195,8 +256,8 @@ def describe_validation_error(error: ValidationError) -> str:
         field = ".".join(str(part) for part in problem["loc"])
         variable = f"{ENV_PREFIX}{field.upper()}"
         message = problem["msg"].removeprefix("Value error, ")
-        got = problem.get("input")
-        lines.append(f"{variable}: {message}; got {got!r}")
+        got = "(a secret, not shown)" if _is_secret(field) else repr(problem.get("input"))
+        lines.append(f"{variable}: {message}; got {got}")
     return "\n".join(lines)
 
 

@@ -41,3 +41,4 @@ def test_unknown_route_is_a_problem_body_not_html(settings: Settings) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert set(response.json()) == {"type", "title", "status", "detail"}
+    assert response.json()["type"] == "/problems/not_found"

@@ -54,3 +54,11 @@ def test_a_bad_variable_is_named_with_what_is_expected(
     assert message.startswith(f"{variable}: ")
     assert expected in message
     assert repr(value) in message
+
+
+def test_a_rejected_secret_is_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROUPIER_JWT_SECRET", "too-short-but-still-secret")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("CROUPIER_JWT_SECRET: ")
+    assert "too-short-but-still-secret" not in str(caught.value)

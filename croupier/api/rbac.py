@@ -1,0 +1,152 @@
+"""Who may call what: one table gives every route its access, one dependency enforces it.
+
+``ROUTE_ACCESS`` maps (method, path template) to an ``Access``. ``authorize`` runs on
+every API route (``create_app`` installs it app-wide), looks the matched route up and:
+
+- PUBLIC: lets anyone in, no token read;
+- ANY_USER: any valid, live session; the routes a staff member needs *before* TOTP
+  is enrolled (their own account, enrolment, logout);
+- ``only(...)``: those roles, and a staff member only with a session opened with TOTP.
+
+A route missing from the table is refused (fail closed), and a test walks the app's
+routes so that never reaches production. Routers carry their full paths (prefix on
+the ``APIRouter`` itself): the table is keyed by the matched route's own template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+
+from croupier.api.auth.runtime import identity_service
+from croupier.core.errors import PermissionDenied, Unauthenticated
+from croupier.identity.access_tokens import AccessClaims
+from croupier.identity.errors import TotpRequiredForStaff
+from croupier.identity.roles import Role
+
+log = structlog.get_logger(__name__)
+
+BEARER_SCHEME = "bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """``roles`` None means public; ``staff_need_totp`` is off only for ANY_USER."""
+
+    roles: frozenset[Role] | None
+    staff_need_totp: bool
+
+    def describe(self) -> str:
+        if self.roles is None:
+            return "public"
+        names = ", ".join(sorted(role.value for role in self.roles))
+        return f"roles: {names}" + ("; staff need a TOTP session" if self.staff_need_totp else "")
+
+
+PUBLIC = Access(roles=None, staff_need_totp=False)
+ANY_USER = Access(roles=frozenset(Role), staff_need_totp=False)
+
+
+def only(*roles: Role) -> Access:
+    assert roles, "a route open to no role is a route to delete"
+    return Access(roles=frozenset(roles), staff_need_totp=True)
+
+
+RouteKey = tuple[str, str]
+
+ROUTE_ACCESS: Mapping[RouteKey, Access] = {
+    # FastAPI's own documentation routes.
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("POST", "/auth/register"): PUBLIC,
+    ("POST", "/auth/login"): PUBLIC,
+    ("POST", "/auth/refresh"): PUBLIC,
+    ("POST", "/auth/logout"): ANY_USER,
+    ("POST", "/auth/totp/setup"): ANY_USER,
+    ("POST", "/auth/totp/confirm"): ANY_USER,
+    ("GET", "/me"): ANY_USER,
+    ("PUT", "/admin/users/{user_id}/role"): only(Role.ADMIN),
+}
+
+
+def install(app: FastAPI, table: Mapping[RouteKey, Access] = ROUTE_ACCESS) -> None:
+    """Give ``app`` its access table and document it in the OpenAPI schema."""
+    app.state.route_access = table
+    app.openapi = _documented_openapi(app, app.openapi)  # type: ignore[method-assign]
+
+
+def route_access(request: Request) -> Access | None:
+    route = request.scope.get("route")
+    table: Mapping[RouteKey, Access] = request.app.state.route_access
+    return table.get((request.method, getattr(route, "path", "")))
+
+
+async def authorize(request: Request) -> AccessClaims | None:
+    """Enforce the table for this request; the caller's claims, or None on a public route."""
+    access = route_access(request)
+    if access is None:
+        route_path = getattr(request.scope.get("route"), "path", request.url.path)
+        log.error("route_without_access_rule", method=request.method, path=route_path)
+        raise PermissionDenied("this route has no access rule, so it is closed")
+    if access.roles is None:
+        return None
+    token = bearer_token(request)
+    claims = await run_in_threadpool(identity_service(request).authenticate, token)
+    if claims.role not in access.roles:
+        raise PermissionDenied(f"the {claims.role.value} role may not use this route")
+    if access.staff_need_totp and claims.role.is_staff and not claims.used_totp:
+        raise TotpRequiredForStaff(
+            "staff routes need a session opened with TOTP: enrol with POST /auth/totp/setup "
+            "and /auth/totp/confirm, then log in again with totp_code"
+        )
+    return claims
+
+
+def current_claims(claims: Annotated[AccessClaims | None, Depends(authorize)]) -> AccessClaims:
+    """The signed-in caller; for routes whose table entry is not PUBLIC."""
+    assert claims is not None, "a route that reads the caller must not be PUBLIC in ROUTE_ACCESS"
+    return claims
+
+
+def bearer_token(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != BEARER_SCHEME or not token.strip():
+        raise Unauthenticated("send the access token as: Authorization: Bearer <token>")
+    return token.strip()
+
+
+def _documented_openapi(
+    app: FastAPI, generate: Callable[[], dict[str, Any]]
+) -> Callable[[], dict[str, Any]]:
+    """Mark each operation with the bearer scheme and its roles, straight from the table."""
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        table: Mapping[RouteKey, Access] = app.state.route_access
+        components = schema.setdefault("components", {})
+        components.setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+        }
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                access = table.get((method.upper(), path))
+                if access is None or access.roles is None:
+                    continue
+                operation["security"] = [{"bearer": []}]
+                operation["x-access"] = access.describe()
+        return schema
+
+    return openapi
+
+
+Claims = Annotated[AccessClaims, Depends(current_claims)]
