@@ -17,11 +17,14 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from croupier.core.errors import ConfigurationError
+from croupier.core.money import Currency, parse_decimal
 
 ENV_PREFIX = "CROUPIER_"
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 MIN_JWT_SECRET_CHARS = 32
+GameName = Literal["dice", "limbo", "plinko", "mines", "crash"]
+ALL_GAMES: tuple[GameName, ...] = ("dice", "limbo", "plinko", "mines", "crash")
 _HEX_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
@@ -80,7 +83,9 @@ class Settings(BaseSettings):
     btc_scan_batch_blocks: int = Field(default=10, ge=1, le=100)
     # Feerates in sat/vB as exact decimals (up to 3 places, i.e. whole sat/kvB).
     btc_min_relay_fee_sat_vb: Decimal = Field(default=Decimal(1), gt=0, le=1000, decimal_places=3)
-    btc_max_fee_rate_sat_vb: Decimal = Field(default=Decimal(500), gt=0, le=10_000, decimal_places=3)
+    btc_max_fee_rate_sat_vb: Decimal = Field(
+        default=Decimal(500), gt=0, le=10_000, decimal_places=3
+    )
     # Used when the node has no estimate yet (fresh node, regtest).
     btc_fallback_fee_rate_sat_vb: Decimal = Field(
         default=Decimal(2), gt=0, le=10_000, decimal_places=3
@@ -116,6 +121,111 @@ class Settings(BaseSettings):
     registration_window_s: int = Field(default=3600, ge=1, le=86400)
     idempotency_key_ttl_s: int = Field(default=86400, ge=60, le=7 * 86400)
     idempotency_lock_timeout_s: int = Field(default=60, ge=1, le=3600)
+
+    # Monitoring (croupier.monitoring): the reconciliation schedule, metrics endpoints and
+    # money alarms. A metrics port of 0 turns that endpoint off. Breaker amounts are whole
+    # coins as decimal strings per currency, e.g. '{"ETH": "100", "USDT": "250000"}'.
+    reconciliation_interval_s: int = Field(default=300, ge=10, le=86400)
+    # Holds may stay pending this long past their timeout before reconciliation flags them.
+    reconciliation_pending_grace_s: int = Field(default=600, ge=0, le=86400)
+    # No posting transaction runs longer than this; the drift window ends this far back.
+    house_drift_settle_margin_s: int = Field(default=60, ge=1, le=3600)
+    metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    temporal_metrics_port: int = Field(default=9465, ge=0, le=65535)
+    outcome_monitor_window_bets: int = Field(default=10_000, ge=100, le=100_000)
+    outcome_monitor_min_bets: int = Field(default=500, ge=50, le=100_000)
+    # The false-alarm probability of one game's check when its outcomes are fair.
+    outcome_monitor_alpha: float = Field(default=1e-6, gt=0, lt=0.5)
+    withdrawal_breaker_window_s: int = Field(default=3600, ge=60, le=7 * 86400)
+    withdrawal_breaker_max_requests: int = Field(default=200, ge=1, le=1_000_000)
+    withdrawal_breaker_max_amounts: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "100", "BTC": "5", "USDT": "250000"}
+    )
+    withdrawal_breaker_new_account_age_s: int = Field(default=7 * 86400, ge=0, le=365 * 86400)
+    withdrawal_breaker_max_new_account_requests: int = Field(default=20, ge=1, le=1_000_000)
+    withdrawal_breaker_max_new_account_amounts: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "10", "BTC": "0.5", "USDT": "25000"}
+    )
+
+    # Betting (croupier.betting, the session and mines workflows). The max bet is whole
+    # coins as a decimal string per currency, e.g. '{"ETH": "10", "USDT": "10000"}'; a
+    # currency left out takes no bets. The faucet credits free test funds: dev stacks only.
+    max_bet: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "10", "BTC": "0.5", "USDT": "10000"}
+    )
+    games_enabled: list[GameName] = Field(default_factory=lambda: list(ALL_GAMES))
+    dev_faucet_enabled: bool = False
+    # A session workflow continues as new after this many bets (or when Temporal asks).
+    session_continue_as_new_bets: int = Field(default=500, ge=10, le=5000)
+    # A session with no bets and no game in play for this long ends; the next bet restarts it.
+    session_idle_timeout_s: int = Field(default=3600, ge=60, le=30 * 86400)
+    # A mines game untouched this long cashes out (or, with no safe reveal, is lost).
+    mines_inactivity_timeout_s: int = Field(default=600, ge=10, le=7 * 86400)
+    # Unset: a key file generated in data_dir (one machine only; workers must share it).
+    seed_sealing_key: SecretStr | None = None
+
+    # Payments (croupier.payments: deposits, withdrawals, the hot-wallet sender). Amounts
+    # are whole coins as decimal strings per currency, e.g. '{"ETH": "0.005", "USDT": "10"}';
+    # a currency missing from withdrawal_minimum cannot be withdrawn. Confirmations per
+    # currency override CROUPIER_ETH_CONFIRMATIONS, e.g. '{"USDT": 20}'.
+    confirmations_by_currency: dict[str, int] = Field(default_factory=dict)
+    deposit_dust_minimum: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "0.0001", "BTC": "0.00001", "USDT": "1"}
+    )
+    deposit_poll_interval_s: float = Field(default=15, ge=0.1, le=3600)
+    # A deposit a reorg removed is marked orphaned if not mined again within this.
+    deposit_orphan_timeout_s: int = Field(default=6 * 3600, ge=1, le=30 * 86400)
+    # The worker starts the per-chain deposit scanner (idempotently) when it starts.
+    deposit_scanner_enabled: bool = True
+    deposit_scanner_poll_s: float = Field(default=4, ge=0.1, le=600)
+    # Where a brand-new scanner starts; unset: at the node's head when it first runs.
+    eth_deposit_start_block: int | None = Field(default=None, ge=0)
+    withdrawal_minimum: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "0.005", "USDT": "10"}
+    )
+    withdrawal_fee: dict[str, str] = Field(default_factory=lambda: {"ETH": "0.0005", "USDT": "1"})
+    withdrawal_auto_approve_limit: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "0.5", "USDT": "1000"}
+    )
+    # Per KYC level (0 = unverified), what a player may withdraw per rolling 24 hours.
+    withdrawal_daily_limit_by_kyc_level: dict[int, dict[str, str]] = Field(
+        default_factory=lambda: {
+            0: {"ETH": "2", "USDT": "5000"},
+            1: {"ETH": "20", "USDT": "50000"},
+            2: {"ETH": "200", "USDT": "500000"},
+        }
+    )
+    # More withdrawals than this in the window go to manual review.
+    withdrawal_velocity_max: int = Field(default=5, ge=1, le=1000)
+    withdrawal_velocity_window_s: int = Field(default=3600, ge=60, le=7 * 86400)
+    # Accounts younger than this go to manual review; 0 turns the rule off.
+    withdrawal_new_account_age_s: int = Field(default=86400, ge=0, le=365 * 86400)
+    withdrawal_approval_reminder_s: int = Field(default=4 * 3600, ge=1, le=30 * 86400)
+    # An undecided withdrawal is rejected (its hold released) after this.
+    withdrawal_approval_expiry_s: int = Field(default=72 * 3600, ge=2, le=30 * 86400)
+    # The hot wallet is key m/44'/60'/1'/0/<index> of the HD seed.
+    hot_wallet_index: int = Field(default=0, ge=0, le=2**31 - 1)
+    hot_wallet_poll_s: float = Field(default=5, ge=0.1, le=600)
+    # A sent transaction still unmined after this is replaced with higher fees.
+    hot_wallet_stuck_after_s: int = Field(default=180, ge=1, le=86400)
+
+    # Compliance (croupier.compliance: KYC review, responsible-gambling limits, audit log).
+    # Unset kyc_upload_dir: data_dir/kyc-documents. Unset sanctions_list_path: the made-up
+    # sample list shipped in croupier/compliance/data/ (replace it in production).
+    kyc_upload_dir: Path | None = None
+    kyc_max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    kyc_max_documents: int = Field(default=4, ge=1, le=10)
+    kyc_allowed_content_types: list[Literal["application/pdf", "image/jpeg", "image/png"]] = (
+        Field(default_factory=lambda: ["application/pdf", "image/jpeg", "image/png"], min_length=1)
+    )
+    sanctions_list_path: Path | None = None
+    # A review waiting for compliance staff is flagged (and logged) this often.
+    kyc_review_reminder_s: int = Field(default=86400, ge=60, le=30 * 86400)
+    # A review waiting for the player's answer to a request for information expires.
+    kyc_info_request_expiry_s: int = Field(default=14 * 86400, ge=3600, le=365 * 86400)
+    # Loosening a limit waits this long; at least 24 h (the responsible-gambling rule).
+    rg_limit_increase_delay_s: int = Field(default=86400, ge=86400, le=30 * 86400)
 
     # Logging.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -172,7 +282,9 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         if not value.startswith(("http://", "https://")):
-            raise ValueError("expected an http(s) URL of bitcoind, for example http://127.0.0.1:18443")
+            raise ValueError(
+                "expected an http(s) URL of bitcoind, for example http://127.0.0.1:18443"
+            )
         return value
 
     @field_validator("btc_reorg_window_blocks")
@@ -193,9 +305,8 @@ class Settings(BaseSettings):
         if minimum is not None and value < minimum:
             raise ValueError(f"must be at least CROUPIER_BTC_MIN_RELAY_FEE_SAT_VB ({minimum})")
         maximum = info.data.get("btc_max_fee_rate_sat_vb")
-        if info.field_name == "btc_fallback_fee_rate_sat_vb" and maximum is not None and (
-            value > maximum
-        ):
+        is_fallback = info.field_name == "btc_fallback_fee_rate_sat_vb"
+        if is_fallback and maximum is not None and value > maximum:
             raise ValueError(f"must be at most CROUPIER_BTC_MAX_FEE_RATE_SAT_VB ({maximum})")
         return value
 
@@ -216,9 +327,85 @@ class Settings(BaseSettings):
         if len(value.get_secret_value()) < MIN_JWT_SECRET_CHARS:
             raise ValueError(
                 f"must be at least {MIN_JWT_SECRET_CHARS} characters (HS256 needs a 256-bit "
-                "key); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                "key); generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return value
+
+    @field_validator(
+        "withdrawal_breaker_max_amounts", "withdrawal_breaker_max_new_account_amounts", "max_bet"
+    )
+    @classmethod
+    def _whole_coin_amounts(cls, value: dict[str, str]) -> dict[str, str]:
+        """Currency tickers to positive decimal amounts in whole coins, checked exactly."""
+        checked = {}
+        for code, amount in value.items():
+            currency = Currency.parse(code)
+            parse_decimal(amount, currency)
+            checked[currency.value] = amount
+        return checked
+
+    def max_bet_minor_units(self, currency: Currency) -> int:
+        """The largest stake in ``currency``, in minor units; 0 when it takes no bets."""
+        amount = self.max_bet.get(currency.value)
+        return 0 if amount is None else parse_decimal(amount, currency)
+
+    @field_validator(
+        "deposit_dust_minimum",
+        "withdrawal_minimum",
+        "withdrawal_fee",
+        "withdrawal_auto_approve_limit",
+    )
+    @classmethod
+    def _payment_amounts(cls, value: dict[str, str]) -> dict[str, str]:
+        """Currency tickers to whole-coin decimals (zero allowed: no fee, no dust floor)."""
+        return _whole_coin_table(value)
+
+    @field_validator("withdrawal_daily_limit_by_kyc_level")
+    @classmethod
+    def _daily_limits(cls, value: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
+        if 0 not in value:
+            raise ValueError("needs an entry for KYC level 0 (unverified players)")
+        if any(level < 0 for level in value):
+            raise ValueError("KYC levels are 0 or more")
+        return {level: _whole_coin_table(limits) for level, limits in value.items()}
+
+    @field_validator("confirmations_by_currency")
+    @classmethod
+    def _confirmations_within_window(
+        cls, value: dict[str, int], info: ValidationInfo
+    ) -> dict[str, int]:
+        window = info.data.get("eth_reorg_window_blocks")
+        checked = {}
+        for code, confirmations in value.items():
+            currency = Currency.parse(code)
+            if not 1 <= confirmations <= 512:
+                raise ValueError(f"{currency} confirmations must be 1..512, got {confirmations}")
+            if currency.chain == "ethereum" and window is not None and confirmations >= window:
+                raise ValueError(
+                    f"{currency} needs {confirmations} confirmations but "
+                    f"CROUPIER_ETH_REORG_WINDOW_BLOCKS is {window}; the window must be larger"
+                )
+            checked[currency.value] = confirmations
+        return checked
+
+    @field_validator("withdrawal_approval_expiry_s")
+    @classmethod
+    def _expiry_after_reminder(cls, value: int, info: ValidationInfo) -> int:
+        reminder = info.data.get("withdrawal_approval_reminder_s")
+        if reminder is not None and value <= reminder:
+            raise ValueError(
+                f"must be longer than CROUPIER_WITHDRAWAL_APPROVAL_REMINDER_S ({reminder})"
+            )
+        return value
+
+    def confirmations_for(self, currency: Currency) -> int:
+        """Blocks deep a transfer in ``currency`` must be before it is final: the
+        currency's own setting, else its chain's (``eth_confirmations``, ``btc_confirmations``)."""
+        chain_default = (
+            self.btc_confirmations if currency.chain == "bitcoin" else self.eth_confirmations
+        )
+        return self.confirmations_by_currency.get(currency.value, chain_default)
 
     @property
     def sqlalchemy_url(self) -> str | None:
@@ -233,6 +420,16 @@ def gwei_to_wei(gwei: Decimal) -> int:
     wei = gwei * 10**9
     assert wei == wei.to_integral_value(), f"{gwei} gwei is not a whole number of wei"
     return int(wei)
+
+
+def _whole_coin_table(value: dict[str, str]) -> dict[str, str]:
+    """A per-currency table of whole-coin decimals, keys normalised, every amount checked."""
+    checked = {}
+    for code, amount in value.items():
+        currency = Currency.parse(code)
+        parse_decimal(amount, currency, allow_zero=True)
+        checked[currency.value] = amount
+    return checked
 
 
 def to_sqlalchemy_url(url: str) -> str:
