@@ -18,6 +18,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from croupier.core.errors import CroupierError, InvalidInput, ServiceUnavailable
 from croupier.core.settings import Settings, get_settings
 from croupier.workers import logs
+from croupier.workers.commands import keys, reconcile, users, verify
 
 app = typer.Typer(
     name="croupier",
@@ -121,6 +122,12 @@ def doctor(
         f"[green]ok[/]: a worker ran the health check against database "
         f"{result.database.database} (PostgreSQL {result.database.server_version})"
     )
+
+
+app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
+app.command(name="verify")(verify.verify)
+app.command(name="reconcile")(reconcile.reconcile)
 
 
 def _fail(message: str, status: int) -> None:
