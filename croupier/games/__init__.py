@@ -2,8 +2,10 @@
 
 Five games (dice, limbo, plinko, mines, crash) behind one small interface
 (``game.Game``), their exact payout distributions, the provably-fair byte stream, the
-seed lifecycle, crash's hash chain and the public verifier. docs/provably-fair.md is
-the algorithm in prose, for anyone re-implementing the verifier elsewhere.
+seed lifecycle, crash's hash chain and the public verifier; ``batch`` plays millions of
+rounds at once for simulations (numpy, never imported on the one-bet path).
+docs/provably-fair.md is the algorithm in prose, for anyone re-implementing the
+verifier elsewhere.
 """
 
 from croupier.games.edge import DEFAULT_HOUSE_EDGES, HouseEdges

@@ -15,7 +15,7 @@ A cash-out at target t wins when the crash point is at least t, on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import ClassVar
@@ -27,7 +27,7 @@ from croupier.games.hashchain import check_game_hash
 from croupier.games.params import Params, format_hundredths
 from croupier.games.rng import HmacSha256
 from croupier.games.seeds import check_salt
-from croupier.games.targets import MIN_TARGET_H, TargetChoice, scaled_edge, validate_target
+from croupier.games.targets import MIN_TARGET_H, TargetChoice, result_dividend, validate_target
 
 R_BITS = 52
 R_SCALE = 1 << R_BITS  # X = r / R_SCALE
@@ -50,6 +50,11 @@ class SaltedRounds:
         digest = self._key.digest(check_game_hash(game_hash).encode("ascii"))
         return int.from_bytes(digest[:7], "big") >> 4  # 7 bytes = 14 hex digits; drop one
 
+    def digests(self, game_hashes_ascii: Iterable[bytes]) -> bytearray:
+        """The salted HMACs of many game hashes (as ASCII, already checked), concatenated:
+        the batch path reads each ``r`` from them vectorised (``batch.chain_randomness``)."""
+        return self._key.digests(game_hashes_ascii)
+
 
 def round_randomness(game_hash: str, salt: str) -> int:
     """``r`` of one round: the first 13 hex digits of HMAC-SHA256(key=salt, game_hash)."""
@@ -67,27 +72,25 @@ class CrashOutcome:
 @dataclass(frozen=True, slots=True)
 class Crash:
     edge: Fraction = DEFAULT_HOUSE_EDGE
-    _scaled: tuple[int, int] = field(init=False, repr=False)
+    dividend: int = field(init=False, repr=False)  # floor((1 - edge) * 100 * 2**52)
 
     name: ClassVar[str] = "crash"
     setup_keys: ClassVar[frozenset[str]] = frozenset()
     choice_keys: ClassVar[frozenset[str]] = frozenset({"target"})
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_scaled", scaled_edge(self.edge, R_SCALE))
+        object.__setattr__(self, "dividend", result_dividend(self.edge, R_SCALE))
 
     def crash_hundredths(self, r: int) -> int:
         """``max(100, floor((1 - edge) * 100 / (1 - r / 2**52)))``."""
         assert 0 <= r < R_SCALE, r
-        numerator, denominator = self._scaled
-        return max(MIN_CRASH_H, numerator // (denominator * (R_SCALE - r)))
+        return max(MIN_CRASH_H, self.dividend // (R_SCALE - r))
 
     def values_reaching(self, target_h: int) -> int:
         """How many of the 2**52 values of r crash at ``target_h`` (>= 101) or later."""
         assert target_h >= MIN_TARGET_H, target_h
-        # floor(N / (D * d)) >= t  <=>  d <= N / (D * t), for d = 2**52 - r in 1..2**52.
-        numerator, denominator = self._scaled
-        return min(R_SCALE, numerator // (denominator * target_h))
+        # floor(K / d) >= t  <=>  d <= K / t (K the dividend), for d = 2**52 - r in 1..2**52.
+        return min(R_SCALE, self.dividend // target_h)
 
     def validate_setup(self, params: Params) -> None:
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from binascii import hexlify
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -42,6 +43,22 @@ def walk(start: str, steps: int) -> Iterator[str]:
     for _ in range(steps):
         current = previous_hash(current)
         yield current
+
+
+def walk_ascii(start: str, steps: int) -> list[bytes]:
+    """``walk(start, steps)`` as ASCII bytes, in one list: the form a simulation hashes
+    again (crash's salted HMAC takes the hash's ASCII), without a str round trip per
+    step. At most ``MAX_CHAIN_LENGTH`` steps."""
+    if not 0 <= steps <= MAX_CHAIN_LENGTH:
+        raise InvalidSeed(f"a walk takes 0 to {MAX_CHAIN_LENGTH} steps; got {steps}")
+    current = check_game_hash(start).encode("ascii")
+    sha256 = hashlib.sha256
+    hashes: list[bytes] = []
+    append = hashes.append
+    for _ in range(steps):
+        current = hexlify(sha256(current).digest())  # lowercase hex, as hexdigest()
+        append(current)
+    return hashes
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from croupier.games.edge import DEFAULT_HOUSE_EDGE
 from croupier.games.game import JsonValue
 from croupier.games.params import Params, format_hundredths
 from croupier.games.rng import WORD_SCALE
-from croupier.games.targets import MAX_TARGET_H, TargetChoice, scaled_edge, validate_target
+from croupier.games.targets import MAX_TARGET_H, TargetChoice, result_dividend, validate_target
 
 MIN_RESULT_H = 100  # 1.00x
 MAX_RESULT_H = MAX_TARGET_H  # 1,000,000.00x
@@ -39,21 +39,21 @@ class LimboOutcome:
 @dataclass(frozen=True, slots=True)
 class Limbo:
     edge: Fraction = DEFAULT_HOUSE_EDGE
-    _scaled: tuple[int, int] = field(init=False, repr=False)
+    dividend: int = field(init=False, repr=False)  # floor((1 - edge) * 100 * 2**32)
 
     name: ClassVar[str] = "limbo"
     setup_keys: ClassVar[frozenset[str]] = frozenset()
     choice_keys: ClassVar[frozenset[str]] = frozenset({"target"})
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_scaled", scaled_edge(self.edge, WORD_SCALE))
+        object.__setattr__(self, "dividend", result_dividend(self.edge, WORD_SCALE))
+        assert self.dividend > MAX_RESULT_H, "word 1 must give the cap, like word 0"
 
     def result_hundredths(self, word: int) -> int:
         """``floor((1 - edge) * 100 / float)`` clamped to 1.00..1,000,000.00."""
         if word == 0:
             return MAX_RESULT_H
-        numerator, denominator = self._scaled
-        result_h = numerator // (denominator * word)
+        result_h = self.dividend // word
         if result_h > MAX_RESULT_H:
             return MAX_RESULT_H
         return result_h if result_h > MIN_RESULT_H else MIN_RESULT_H
@@ -61,9 +61,8 @@ class Limbo:
     def words_reaching(self, result_h: int) -> int:
         """How many of the 2**32 words give a result of at least ``result_h`` (101..cap)."""
         assert MIN_RESULT_H < result_h <= MAX_RESULT_H, result_h
-        numerator, denominator = self._scaled
-        # floor(N / (D * w)) >= t  <=>  w <= N / (D * t); plus w = 0, which gives the cap.
-        return min(WORD_SCALE, numerator // (denominator * result_h) + 1)
+        # floor(K / w) >= t  <=>  w <= K / t (K the dividend); plus w = 0, the cap.
+        return min(WORD_SCALE, self.dividend // result_h + 1)
 
     def validate_setup(self, params: Params) -> None:
         return None

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from croupier.games.errors import InvalidBet, InvalidSeed
 from croupier.games.seeds import check_client_seed, check_nonce, check_server_seed
@@ -53,6 +54,24 @@ class HmacSha256:
         outer.update(inner.digest())
         return outer.digest()
 
+    def digests(self, messages: Iterable[bytes]) -> bytearray:
+        """The digests of ``messages`` in order, concatenated (32 bytes each).
+
+        ``digest`` unrolled into one loop: a simulation makes millions of digests, and
+        the per-call overhead around the two hash copies is most of what each costs
+        (appending to one buffer also beats keeping a bytes object per digest).
+        The caller bounds ``messages``.
+        """
+        inner_state, outer_state = self._inner.copy, self._outer.copy
+        digests = bytearray()
+        for message in messages:
+            inner = inner_state()
+            inner.update(message)
+            outer = outer_state()
+            outer.update(inner.digest())
+            digests += outer.digest()
+        return digests
+
 
 def word_to_float(word: int) -> float:
     """The float a 32-bit word stands for (exact: a double holds 32 bits)."""
@@ -65,16 +84,28 @@ def float_words(server_seed: str, client_seed: str, nonce: int, count: int) -> t
     return next(stream_float_words(server_seed, client_seed, range(nonce, nonce + 1), count))
 
 
-def stream_float_words(
-    server_seed: str, client_seed: str, nonces: range, count: int
-) -> Iterator[tuple[int, ...]]:
-    """The first ``count`` float words for each nonce in ``nonces``, in order.
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """The keyed HMAC and message formats of a checked request for ``count`` floats.
 
-    One keyed HMAC serves every nonce, and only ``ceil(count / 8)`` digests are made
-    per nonce: a game reading fewer floats never pays for the rest of the stream.
+    Only ``ceil(count / 8)`` rounds are read per nonce, so a game reading fewer floats
+    never pays for the rest of the stream. Round r's message is
+    ``round_formats[r] % nonce``: the client seed (any '%' doubled), the nonce and r,
+    built by one C-level format.
     """
+
+    key: HmacSha256
+    round_formats: tuple[bytes, ...]  # b"<client seed>:%d:<r>" for each round read
+
+    def messages(self, nonce: int) -> list[bytes]:
+        """The messages of one nonce, round 0 first."""
+        return [round_format % nonce for round_format in self.round_formats]
+
+
+def checked_stream(server_seed: str, client_seed: str, nonces: range, count: int) -> Stream:
+    """Validate a stream request; raise ``InvalidSeed`` or ``InvalidBet`` if malformed."""
     key = HmacSha256(check_server_seed(server_seed).encode("ascii"))
-    prefix = check_client_seed(client_seed) + ":"
+    escaped = check_client_seed(client_seed).encode("ascii").replace(b"%", b"%%")
     if not 1 <= count <= MAX_FLOATS_PER_BET:
         raise InvalidBet(f"a bet reads 1 to {MAX_FLOATS_PER_BET} floats, not {count}")
     if nonces.step != 1:
@@ -82,12 +113,17 @@ def stream_float_words(
     if nonces:
         check_nonce(nonces[0])
         check_nonce(nonces[-1])
+    rounds = range(-(-count // FLOATS_PER_DIGEST))
+    return Stream(key, tuple(b"%s:%%d:%d" % (escaped, r) for r in rounds))
+
+
+def stream_float_words(
+    server_seed: str, client_seed: str, nonces: range, count: int
+) -> Iterator[tuple[int, ...]]:
+    """The first ``count`` float words for each nonce in ``nonces``, in order; one
+    keyed HMAC serves every nonce (``batch.float_word_matrix`` is the numpy twin)."""
+    stream = checked_stream(server_seed, client_seed, nonces, count)
     unpack = struct.Struct(f">{count}I").unpack_from
-    digest = key.digest
-    rounds = -(-count // FLOATS_PER_DIGEST)
-    if rounds == 1:
-        for nonce in nonces:
-            yield unpack(digest(f"{prefix}{nonce}:0".encode()))
-        return
+    digests = stream.key.digests
     for nonce in nonces:
-        yield unpack(b"".join([digest(f"{prefix}{nonce}:{r}".encode()) for r in range(rounds)]))
+        yield unpack(digests(stream.messages(nonce)))

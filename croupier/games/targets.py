@@ -36,8 +36,13 @@ def validate_target(params: Params, game: str) -> TargetChoice:
     return TargetChoice(target_h)
 
 
-def scaled_edge(edge: Fraction, scale: int) -> tuple[int, int]:
-    """``(1 - edge) * 100 * scale`` as (numerator, denominator): the result formulas'
-    constant, kept exact so a result is a single integer division."""
-    scaled = (1 - edge) * 100 * scale
-    return scaled.numerator, scaled.denominator
+def result_dividend(edge: Fraction, scale: int) -> int:
+    """``floor((1 - edge) * 100 * scale)``: the result formulas' constant.
+
+    A result is ``floor((1 - edge) * 100 * scale / d)`` for a whole ``d >= 1`` (the
+    word, or ``2**52 - r``), and ``floor(floor(x) / d) == floor(x / d)`` for whole
+    ``d``, so ``dividend // d`` is that exact value in one integer division, for any
+    edge; the integer also fits numpy's uint64 for the batch path (below 2**59).
+    """
+    dividend = (1 - edge) * 100 * scale
+    return dividend.numerator // dividend.denominator

@@ -1,9 +1,10 @@
 """1M-round outcome samples through the real HMAC path, and the bets they price.
 
-Every sample is drawn with the production functions (``stream_float_words``, each
-game's ``outcome``, ``tile_order``, the crash hash chain and ``SaltedRounds``) from
-fixed seeds, so the suite is deterministic. One sample serves every configuration
-whose outcome is a function of the same floats:
+Every sample is drawn from fixed seeds (so the suite is deterministic) through
+``croupier.games.batch``: the real HMAC stream, crash's hash chain and salted HMAC,
+and numpy twins of each game's outcome mapping, which tests/unit/games/test_batch.py
+proves equal to ``play`` round by round. One sample serves every configuration whose
+outcome is a function of the same floats:
 
 - dice and limbo: every target is priced on the same 1M rolls / results;
 - plinko: an n-row game reads the first n floats of the round, so the 16-row paths
@@ -25,23 +26,35 @@ from __future__ import annotations
 import hashlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
 from math import comb
 from typing import Any, TypeVar
 
-from croupier.games.crash import R_SCALE, Crash, SaltedRounds
+import numpy as np
+
+from croupier.games.batch import (
+    MAX_BATCH_ROUNDS,
+    Words,
+    chain_randomness,
+    crash_points,
+    dice_rolls,
+    float_word_matrix,
+    limbo_results,
+    mines_tiles,
+    plinko_buckets,
+)
+from croupier.games.crash import R_SCALE, Crash
 from croupier.games.dice import ROLL_VALUES, Dice, DiceChoice, Direction, words_rolling_at_least
 from croupier.games.distribution import PayoutDistribution
 from croupier.games.engine import parse_bet
-from croupier.games.hashchain import walk
 from croupier.games.limbo import MAX_RESULT_H, Limbo
-from croupier.games.mines import TILES, Mines, MinesChoice, MinesSetup, tile_order
+from croupier.games.mines import MAX_MINES, TILES, Mines, MinesChoice, MinesSetup
 from croupier.games.plinko import MAX_ROWS, MIN_ROWS, Plinko, PlinkoSetup, Risk
 from croupier.games.registry import GAMES
-from croupier.games.rng import WORD_SCALE, stream_float_words
+from croupier.games.rng import WORD_SCALE
 from croupier.games.targets import TargetChoice
 
 ROUNDS = 1_000_000
@@ -69,6 +82,18 @@ Buckets = list[tuple[int, Fraction]]  # (observed rounds, exact probability)
 
 def _client_seed(game: str) -> str:
     return f"monte-carlo-{game}"
+
+
+def _seeded_words(game: str, rounds: int, count: int) -> Iterator[Words]:
+    """The first ``count`` float words of nonces 0..rounds-1, a batch at a time."""
+    for start in range(0, rounds, MAX_BATCH_ROUNDS):
+        nonces = range(start, min(start + MAX_BATCH_ROUNDS, rounds))
+        yield float_word_matrix(SERVER_SEED, _client_seed(game), nonces, count)
+
+
+def _histogram(values: Words, bins: int) -> Words:
+    counts: Words = np.bincount(values.astype(np.intp), minlength=bins).astype(np.uint64)
+    return counts
 
 
 @dataclass(frozen=True)
@@ -101,14 +126,10 @@ class DiceSample:
 
 
 def sample_dice(rounds: int = ROUNDS) -> DiceSample:
-    counts = [0] * ROLL_VALUES
-    floats = DICE.floats_needed(None)
-    for words in stream_float_words(SERVER_SEED, _client_seed("dice"), range(rounds), floats):
-        counts[DICE.outcome(None, words).roll_h] += 1
-    below = [0]
-    for count in counts:
-        below.append(below[-1] + count)
-    return DiceSample(below)
+    counts = np.zeros(ROLL_VALUES, dtype=np.uint64)
+    for words in _seeded_words("dice", rounds, DICE.floats_needed(None)):
+        counts += _histogram(dice_rolls(words[:, 0]), ROLL_VALUES)
+    return DiceSample([0, *np.cumsum(counts).tolist()])
 
 
 # Result buckets for limbo and crash, in hundredths (1.01x, 1.02x, ..., 1,000,000x).
@@ -154,19 +175,24 @@ class ResultSample:
         return buckets
 
 
+def _sorted(results: list[Words]) -> array[int]:
+    return array("q", np.sort(np.concatenate(results)).tolist())
+
+
 def sample_limbo(rounds: int = ROUNDS) -> ResultSample:
-    results = array("q")
-    for words in stream_float_words(SERVER_SEED, _client_seed("limbo"), range(rounds), 1):
-        results.append(LIMBO.outcome(None, words).result_h)
-    return ResultSample(LIMBO, array("q", sorted(results)), WORD_SCALE)
+    results = [limbo_results(LIMBO, w[:, 0]) for w in _seeded_words("limbo", rounds, 1)]
+    return ResultSample(LIMBO, _sorted(results), WORD_SCALE)
 
 
 def sample_crash(rounds: int = ROUNDS) -> ResultSample:
-    salted = SaltedRounds(CRASH_SALT)
-    results = array("q")
-    for game_hash in walk(CRASH_CHAIN_SECRET, rounds):
-        results.append(CRASH.outcome(None, (salted.randomness(game_hash),)).crash_h)
-    return ResultSample(CRASH, array("q", sorted(results)), R_SCALE)
+    """Crash points of the chain's rounds from ``CRASH_CHAIN_SECRET`` downward."""
+    results, game_hash = [], CRASH_CHAIN_SECRET
+    for start in range(0, rounds, MAX_BATCH_ROUNDS):
+        randomness, game_hash = chain_randomness(
+            CRASH_SALT, game_hash, min(MAX_BATCH_ROUNDS, rounds - start)
+        )
+        results.append(crash_points(CRASH, randomness))
+    return ResultSample(CRASH, _sorted(results), R_SCALE)
 
 
 @dataclass(frozen=True)
@@ -187,17 +213,12 @@ class PlinkoSample:
 
 
 def sample_plinko(rounds: int = ROUNDS) -> PlinkoSample:
-    counts = {rows: [0] * (rows + 1) for rows in range(MIN_ROWS, MAX_ROWS + 1)}
-    by_rows = [counts[rows] for rows in range(MIN_ROWS, MAX_ROWS + 1)]
-    setup = PlinkoSetup(MAX_ROWS)
-    for words in stream_float_words(SERVER_SEED, _client_seed("plinko"), range(rounds), 16):
-        directions = PLINKO.outcome(setup, words).path
-        rights = sum(directions[:MIN_ROWS])
-        by_rows[0][rights] += 1
-        for extra, direction in enumerate(directions[MIN_ROWS:], start=1):
-            rights += direction
-            by_rows[extra][rights] += 1
-    return PlinkoSample(counts)
+    all_rows = range(MIN_ROWS, MAX_ROWS + 1)
+    counts = {rows: np.zeros(rows + 1, dtype=np.uint64) for rows in all_rows}
+    for words in _seeded_words("plinko", rounds, PLINKO.floats_needed(PlinkoSetup(MAX_ROWS))):
+        for rows in all_rows:
+            counts[rows] += _histogram(plinko_buckets(words[:, :rows]), rows + 1)
+    return PlinkoSample({rows: bucket_counts.tolist() for rows, bucket_counts in counts.items()})
 
 
 @dataclass(frozen=True)
@@ -221,15 +242,13 @@ class MinesSample:
 
 
 def sample_mines(rounds: int = ROUNDS) -> MinesSample:
-    lowest = {m: [0] * TILES for m in range(1, TILES)}
-    rows = [lowest[m] for m in range(1, TILES)]
-    for words in stream_float_words(SERVER_SEED, _client_seed("mines"), range(rounds), 24):
-        low = TILES
-        for counts, tile in zip(rows, tile_order(words), strict=True):
-            if tile < low:
-                low = tile
-            counts[low] += 1
-    return MinesSample(lowest)
+    lowest = {m: np.zeros(TILES, dtype=np.uint64) for m in range(1, TILES)}
+    for words in _seeded_words("mines", rounds, MINES.floats_needed(MinesSetup(MAX_MINES))):
+        # Column m - 1: the lowest of the first m tiles, the m-mine board's lowest mine.
+        lowest_so_far = np.minimum.accumulate(mines_tiles(words), axis=1)
+        for m, counts in lowest.items():
+            counts += _histogram(lowest_so_far[:, m - 1], TILES)
+    return MinesSample({m: counts.tolist() for m, counts in lowest.items()})
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from croupier.games.hashchain import (
     chain_round,
     generate_chain,
     previous_hash,
+    walk,
+    walk_ascii,
 )
 from croupier.games.targets import MAX_TARGET_H, MIN_TARGET_H, TargetChoice
 
@@ -72,6 +74,21 @@ def test_r_is_the_first_13_hex_digits_of_the_salted_hmac(game_hash: str) -> None
 def test_the_crash_point_is_the_specified_formula_in_exact_arithmetic(r: int) -> None:
     x = Fraction(r, R_SCALE)
     assert CRASH.crash_hundredths(r) == max(100, int(99 / (1 - x)))
+
+
+@given(
+    r=st.integers(min_value=0, max_value=R_SCALE - 1),
+    edge=st.fractions(min_value=0, max_value=Fraction(1, 10), max_denominator=10**9),
+)
+def test_the_crash_point_is_exact_for_any_house_edge(r: int, edge: Fraction) -> None:
+    x = Fraction(r, R_SCALE)
+    assert Crash(edge).crash_hundredths(r) == max(100, int((1 - edge) * 100 / (1 - x)))
+
+
+def test_the_ascii_walk_is_the_same_walk_as_bytes() -> None:
+    assert walk_ascii(SECRET, 50) == [game_hash.encode("ascii") for game_hash in walk(SECRET, 50)]
+    with pytest.raises(InvalidSeed):
+        walk_ascii(SECRET, MAX_CHAIN_LENGTH + 1)
 
 
 def test_the_lowest_r_crashes_at_1_00_and_the_highest_far_beyond_any_target() -> None:

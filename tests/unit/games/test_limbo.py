@@ -38,6 +38,15 @@ def test_the_result_is_the_specified_formula_in_exact_arithmetic(word: int) -> N
     assert LIMBO.result_hundredths(word) == min(MAX_RESULT_H, max(100, exact))
 
 
+@given(
+    word=st.integers(min_value=1, max_value=WORDS - 1),
+    edge=st.fractions(min_value=0, max_value=Fraction(1, 10), max_denominator=10**9),
+)
+def test_the_result_is_exact_for_any_house_edge(word: int, edge: Fraction) -> None:
+    exact = int((1 - edge) / Fraction(word, WORDS) * 100)
+    assert Limbo(edge).result_hundredths(word) == min(MAX_RESULT_H, max(100, exact))
+
+
 @given(st.integers(min_value=MIN_TARGET_H, max_value=MAX_TARGET_H))
 def test_the_winning_word_count_matches_the_result_function(target_h: int) -> None:
     last_winning_word = LIMBO.words_reaching(target_h) - 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 from math import comb, prod
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from croupier.games import play
 from croupier.games.errors import InvalidBet
 from croupier.games.mines import (
     MAX_MINES,
@@ -20,6 +22,7 @@ from croupier.games.mines import (
     MinesSetup,
     tile_order,
 )
+from croupier.games.rng import float_words
 
 WORDS = 2**32
 MINES = Mines()
@@ -46,6 +49,25 @@ def test_the_mines_are_the_first_picks_of_the_order(words: list[int]) -> None:
     for mines in (MIN_MINES, 3, MAX_MINES):
         outcome = MINES.outcome(MinesSetup(mines), words)
         assert outcome.mines == frozenset(order[:mines])
+
+
+def test_play_reading_only_mines_floats_lays_the_board_of_the_full_24_float_shuffle() -> None:
+    """The engine draws ``ceil(mines / 8)`` digests, not 3: the same board bit for bit."""
+    client_seed = "full-shuffle"
+    for seed_number in range(50):
+        server_seed = hashlib.sha256(b"mines seed %d" % seed_number).hexdigest()
+        for nonce in range(20):
+            order = tile_order(float_words(server_seed, client_seed, nonce, 24))
+            for mines in range(MIN_MINES, MAX_MINES + 1):
+                played = play(
+                    "mines",
+                    {"mines": mines, "picks": "0"},
+                    server_seed=server_seed,
+                    client_seed=client_seed,
+                    nonce=nonce,
+                    amount=1,
+                )
+                assert played.outcome == MinesOutcome(frozenset(order[:mines]))
 
 
 def test_one_mine_reads_one_float_and_pays_24_75x_for_clearing_the_board() -> None:

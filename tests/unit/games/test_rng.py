@@ -70,6 +70,20 @@ def test_hmac_matches_the_standard_library_for_any_key_and_message(
     assert HmacSha256(key).digest(message) == hmac.digest(key, message, "sha256")
 
 
+@given(key=st.binary(max_size=100), messages=st.lists(st.binary(max_size=100), max_size=20))
+def test_many_digests_in_one_loop_equal_one_digest_per_message(
+    key: bytes, messages: list[bytes]
+) -> None:
+    keyed = HmacSha256(key)
+    assert keyed.digests(messages) == b"".join(keyed.digest(m) for m in messages)
+
+
+def test_a_client_seed_with_percent_signs_is_hashed_as_written() -> None:
+    client_seed = "100%-luck%d%s%%"
+    words = float_words(SERVER_SEED, client_seed, 7, 9)
+    assert [Fraction(w, 2**32) for w in words] == _spec_floats(SERVER_SEED, client_seed, 7, 9)
+
+
 @given(
     nonce=st.integers(min_value=0, max_value=2**63 - 1),
     count=st.integers(min_value=1, max_value=MAX_FLOATS_PER_BET),
