@@ -11,13 +11,21 @@ from croupier.core.errors import ServiceUnavailable
 from croupier.core.settings import to_sqlalchemy_url
 
 
-def make_engine(url: str, *, pool_size: int = 10, connect_timeout_s: int = 5) -> Engine:
-    """An engine that fails fast when the server is unreachable instead of hanging."""
+def make_engine(
+    url: str, *, pool_size: int = 10, connect_timeout_s: int = 5, pre_ping: bool = True
+) -> Engine:
+    """An engine that fails fast when the server is unreachable instead of hanging.
+
+    ``pre_ping`` tests each pooled connection with a round trip before handing it out.
+    A hot path whose work is idempotent and retried (ledger postings in activities) may
+    turn it off: a stale connection then fails one attempt, which is retried, instead of
+    every call paying a round trip.
+    """
     return create_engine(
         to_sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={"connect_timeout": connect_timeout_s},
     )
 

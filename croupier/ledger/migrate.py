@@ -42,3 +42,16 @@ def current_revisions(url: str) -> set[str]:
 
 def head_revisions() -> set[str]:
     return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def missing_revisions(url: str) -> set[str]:
+    """Revisions the database has not applied yet; empty when it is up to date.
+
+    Comparing current heads with script heads is not enough: a revision reached through
+    another branch's ``depends_on`` is applied without being a current head.
+    """
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    current = tuple(current_revisions(url))
+    applied = {rev.revision for rev in script.iterate_revisions(current, "base") if rev}
+    everything = {rev.revision for rev in script.walk_revisions()}
+    return everything - applied

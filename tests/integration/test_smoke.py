@@ -8,6 +8,7 @@ from sqlalchemy import Engine, text
 from temporalio.client import Client
 
 from croupier.ledger import migrate
+from croupier.ledger.db import drop_database, ensure_database
 from croupier.workflows.health import HealthCheckInput, HealthCheckWorkflow
 
 
@@ -30,4 +31,16 @@ async def test_health_workflow_reaches_the_database_through_a_worker(
 
 
 def test_session_database_is_migrated_to_head(database_url: str) -> None:
-    assert migrate.current_revisions(database_url) == migrate.head_revisions()
+    assert migrate.missing_revisions(database_url) == set()
+    assert migrate.current_revisions(database_url)
+
+
+def test_an_empty_database_reports_every_revision_missing(postgres_server_url: str) -> None:
+    name = f"croupier_empty_{uuid.uuid4().hex[:8]}"
+    url = ensure_database(postgres_server_url, name)
+    try:
+        missing = migrate.missing_revisions(url)
+    finally:
+        drop_database(postgres_server_url, name)
+    assert migrate.head_revisions() <= missing
+    assert "0001_ledger" in missing
