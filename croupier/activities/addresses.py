@@ -1,0 +1,53 @@
+"""Assigning a player's deposit address: the only step that needs the seed, so it runs
+on a worker (which holds the keystore) and never in the API process."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from temporalio import activity
+
+from croupier.activities.failures import maps_business_failures
+from croupier.activities.signing import SignerSource
+from croupier.payments import addresses
+from croupier.payments.errors import UnsupportedCurrency
+
+
+@dataclass(frozen=True)
+class AddressRequest:
+    user_id: str
+    chain: str
+
+
+@dataclass(frozen=True)
+class AssignedAddress:
+    user_id: str
+    chain: str
+    address: str
+    hd_index: int
+
+
+class AddressActivities:
+    def __init__(self, engine: Engine, signer: SignerSource) -> None:
+        self._engine = engine
+        self._signer = signer
+
+    @activity.defn(name="payments.assign_deposit_address")
+    @maps_business_failures
+    def assign_deposit_address(self, request: AddressRequest) -> AssignedAddress:
+        if request.chain != "ethereum":
+            raise UnsupportedCurrency(f"deposit addresses on {request.chain} are not supported")
+        assigned = addresses.assign_deposit_address(
+            self._engine,
+            uuid.UUID(request.user_id),
+            request.chain,
+            lambda index: self._signer.get().eth_address(index),
+        )
+        return AssignedAddress(
+            user_id=str(assigned.user_id),
+            chain=assigned.chain,
+            address=assigned.address,
+            hd_index=assigned.hd_index,
+        )

@@ -1,0 +1,131 @@
+"""Table definitions of the payments domain; migration ``0001_payments`` creates them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+Amount = Numeric(78, 0)
+
+# One HD index per player, from a sequence, for every chain: the player's key is
+# m/44'/60'/0'/0/<hd_index> on Ethereum (and the same index on Bitcoin's path later).
+player_hd_indexes = Table(
+    "player_hd_indexes",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("hd_index", Integer, nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The address a player deposits to on a chain (ETH and USDT share the Ethereum one).
+deposit_addresses = Table(
+    "deposit_addresses",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("chain", Text, primary_key=True),
+    Column("address", Text, nullable=False),
+    Column("hd_index", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Where a chain's deposit scanner is: the headers it last scanned (its reorg window),
+# oldest first. The tip is the last block whose deposits were all handed to workflows.
+chain_cursors = Table(
+    "chain_cursors",
+    metadata,
+    Column("chain", Text, primary_key=True),
+    Column("window_headers", JSONB, nullable=False),
+    Column("tip_number", BigInteger),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+deposits = Table(
+    "deposits",
+    metadata,
+    # The business key (deposit-eth-<tx>-<log>): also the workflow id and the transfer id.
+    Column("id", Text, primary_key=True),
+    Column("chain", Text, nullable=False),
+    Column("tx_hash", Text, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("user_id", Uuid, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("from_address", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("status", Text, nullable=False),
+    # Where the transfer was last seen canonical; NULL while a reorg has removed it.
+    Column("block_number", BigInteger),
+    Column("block_hash", Text),
+    Column("confirmations", Integer, nullable=False),
+    Column("confirmations_required", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("credited_at", DateTime(timezone=True)),
+)
+
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("currency", Text, nullable=False),
+    # What reaches the address; the player's hold is amount + fee.
+    Column("amount", Amount, nullable=False),
+    Column("fee", Amount, nullable=False),
+    Column("to_address", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("review_reasons", ARRAY(Text), nullable=False),
+    Column("decided_by", Uuid),
+    Column("decision_reason", Text),
+    Column("approval_reminders", Integer, nullable=False),
+    Column("tx_hash", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A withdrawal's send from the hot wallet: its nonce, fixed for life.
+hot_wallet_sends = Table(
+    "hot_wallet_sends",
+    metadata,
+    Column("withdrawal_id", Uuid, primary_key=True),
+    Column("chain", Text, nullable=False),
+    Column("sender", Text, nullable=False),
+    Column("nonce", BigInteger, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("final_tx_hash", Text),
+    Column("fee_paid", Amount),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every transaction signed for a send (the first, then replacements), newest attempt last.
+hot_wallet_transactions = Table(
+    "hot_wallet_transactions",
+    metadata,
+    Column("tx_hash", Text, primary_key=True),
+    Column("withdrawal_id", Uuid, nullable=False),
+    Column("attempt", SmallInteger, nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("to_address", Text),
+    Column("value_wei", Amount, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("gas_limit", BigInteger, nullable=False),
+    Column("max_fee_per_gas", Amount, nullable=False),
+    Column("max_priority_fee_per_gas", Amount, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
