@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.panel import Panel
 
+from croupier.core.local_secrets import read_or_create_secret
 from croupier.core.settings import Settings
 from croupier.ledger import migrate
 from croupier.ledger.db import check_database, redact
@@ -28,6 +29,7 @@ from croupier.workers.processes import ManagedProcess, ensure_port_free
 from croupier.workflows.health import HealthCheckResult
 
 LOCAL_HOST = "127.0.0.1"
+DEV_PASSPHRASE_FILE = "keystore-passphrase"  # noqa: S105 (a file name)
 STYLES = {"temporal": "magenta", "anvil": "yellow", "worker": "cyan", "api": "green"}
 
 
@@ -124,8 +126,40 @@ def _child_env(settings: Settings, database_url: str, eth_rpc_url: str | None) -
     env["CROUPIER_TEMPORAL_ADDRESS"] = settings.temporal_address
     if eth_rpc_url is not None:
         env["CROUPIER_ETH_RPC_URL"] = eth_rpc_url
+    else:
+        # No chain to scan: a scanner would only retry against nothing, loudly.
+        env["CROUPIER_DEPOSIT_SCANNER_ENABLED"] = "false"
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def _dev_keystore_env(settings: Settings, console: Console) -> dict[str, str]:
+    """A local keystore for the dev stack when none is configured.
+
+    Deposit addresses and withdrawals need the HD seed. On a laptop with no
+    ``CROUPIER_KEYSTORE_PASSPHRASE``, ``up`` keeps a random passphrase in ``data_dir``
+    and a keystore with a fresh random seed beside it: fine for Anvil's play money,
+    never for real funds (``croupier keys init`` with your own passphrase is for those).
+    """
+    if settings.keystore_backend != "local" or settings.keystore_passphrase is not None:
+        return {}
+    from pydantic import SecretStr
+
+    from croupier.treasury.hd import mnemonic_to_seed, new_mnemonic
+    from croupier.treasury.keystore import KEYSTORE_FILE_NAME, keystore_from_settings
+
+    data_dir = settings.data_dir.resolve()
+    passphrase = read_or_create_secret(
+        data_dir / DEV_PASSPHRASE_FILE, variable="CROUPIER_KEYSTORE_PASSPHRASE"
+    )
+    if not (data_dir / KEYSTORE_FILE_NAME).exists():
+        dev = settings.model_copy(update={"keystore_passphrase": SecretStr(passphrase)})
+        keystore_from_settings(dev).store_seed(mnemonic_to_seed(new_mnemonic()))
+        console.print(
+            f"[yellow]dev keystore[/] created in {data_dir} with a random seed "
+            "(play money only; see `croupier keys init` for real funds)"
+        )
+    return {"CROUPIER_KEYSTORE_PASSPHRASE": passphrase}
 
 
 def _wait_for_stop(stack: Stack) -> int:
@@ -166,6 +200,7 @@ def run_up(settings: Settings, console: Console) -> int:
         migrate.upgrade(database_url)
         eth_rpc_url = _start_anvil(stack, anvil, ports.anvil)
         env = _child_env(settings, database_url, eth_rpc_url)
+        env.update(_dev_keystore_env(settings, console))
         cli = [sys.executable, "-m", "croupier.workers.cli"]
         stack.spawn("worker", [*cli, "worker"], env)
         api = stack.spawn("api", [*cli, "api"], env)

@@ -12,8 +12,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
+from web3 import Web3
 
 from croupier.workers.processes import free_port
 
@@ -37,6 +39,22 @@ def _get(url: str) -> int:
     with urllib.request.urlopen(url, timeout=5) as response:
         status: int = response.status
         return status
+
+
+def _deposit_address_of_a_new_player(api: str) -> str:
+    """Register, log in and ask for an ETH deposit address: API, worker, keystore at once."""
+    with httpx.Client(base_url=api, timeout=30) as client:
+        credentials = {"email": "player@example.com", "password": "correct horse battery 9"}
+        assert client.post("/auth/register", json=credentials).status_code == 201
+        token = client.post("/auth/login", json=credentials).json()["access_token"]
+        response = client.get(
+            "/deposits/address",
+            params={"currency": "ETH"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 200, response.text
+    address: str = response.json()["address"]
+    return address
 
 
 def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout_s: float) -> str:
@@ -97,6 +115,10 @@ def test_up_serves_api_and_ui_and_ctrl_c_leaves_no_process_behind(
     assert _get(f"http://127.0.0.1:{env['CROUPIER_TEMPORAL_UI_PORT']}/") == 200
     with socket.create_connection(("127.0.0.1", int(env["CROUPIER_ANVIL_PORT"])), timeout=5):
         pass
+    assert Web3.is_checksum_address(_deposit_address_of_a_new_player(api))
+    data_dir = Path(env["CROUPIER_DATA_DIR"])
+    for secret_file in ("keystore.json", "keystore-passphrase", "jwt-secret"):
+        assert (data_dir / secret_file).stat().st_mode & 0o777 == 0o600, secret_file
     started = _family(process.pid) | _postgres_pids(env["CROUPIER_DATA_DIR"])
     assert len(started) >= 6  # up, temporal, anvil, worker, api, postgres (+ its helpers)
 
