@@ -31,6 +31,8 @@ test: lint
 bench: install
 	$(BIN)/python -m bench.ledger
 	$(BIN)/python -m bench.rtp
+	$(BIN)/python -m bench.chain_scan
+	$(BIN)/python -m bench.bets
 
 clean:
 	rm -rf $(VENV) .croupier node_modules
