@@ -1,0 +1,340 @@
+"""Bets per second through session workflows against no-op Updates per second, same run.
+
+Everything is the bench's own: a scratch database (``bench.ledger.scratch_database``:
+on the server of ``CROUPIER_DATABASE_URL``, or an embedded PostgreSQL), a Temporal dev
+server on a free port, and an in-process worker with the real registry. Then:
+
+(a) the limit: ``--players`` entity workflows (``bench.noop``), each sent no-op Updates
+    one after another with update-with-start, for ``--seconds``: as many updates per
+    second as the server and worker take;
+(b) real dice bets, the API's path minus HTTP: ``SessionClient.place_bet``
+    (update-with-start on ``PlayerSession`` workflows, one per player), each settled in
+    the ledger by a local activity, ``--players`` players betting one after another;
+(c) the same bets through HTTP: ``croupier api`` (uvicorn) in a child process,
+    ``--http-players`` players with their own tokens and Idempotency-Keys.
+
+(a) and (b) alternate for ``--rounds`` rounds and each keeps its best round. At the end
+the ledger must reconcile and every bet must have its bet row. The last line is JSON;
+the target is ``ratio`` (bets/noop) >= 0.6.
+
+    python -m bench.bets [--players 200] [--seconds 10] [--rounds 2] [--http-players 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
+
+from bench.ledger import scratch_database
+from bench.noop import NoopEntityWorkflow
+from croupier.betting.audit import bet_ledger_mismatches
+from croupier.core.money import Currency
+from croupier.core.settings import Settings
+from croupier.ledger import reconcile
+from croupier.ledger.db import make_engine
+from croupier.workers import devstack, registry
+from croupier.workers.processes import ManagedProcess, free_port
+from croupier.workers.worker import ACTIVITY_THREADS, build_worker
+from croupier.workflows.client import connect
+from croupier.workflows.session import DevCredit, PlaceBet
+from croupier.workflows.sessions import SessionClient
+
+HOST = "127.0.0.1"
+TARGET_RATIO = 0.6
+FUNDS_WEI = 10**21
+STAKE_WEI = "1000000000000"
+DICE = {"target": "50.50", "direction": "over"}
+NOOP_QUEUE = "bench-noop"
+BETS_QUEUE = "bench-bets"
+HTTP_PASSWORD = "bench password, not secret"
+
+console = Console(stderr=True)
+
+
+def main() -> None:
+    args = parse_args()
+    summary = asyncio.run(run(args))
+    console.print(
+        f"no-op updates {summary['noop_updates_per_s']}/s, bets {summary['bets_per_s']}/s "
+        f"(ratio {summary['ratio']}, target >= {TARGET_RATIO}), HTTP bets "
+        f"{summary['http_bets_per_s']}/s; p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms"
+    )
+    print(json.dumps(summary))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--players", type=int, default=200, help="sessions (and no-op entities)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--http-players", type=int, default=50, help="players of phase (c)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of (a)+(b); best counts")
+    args = parser.parse_args()
+    if not (1 <= args.players <= 2000 and 1 <= args.http_players <= 500 and args.seconds > 0):
+        parser.error("players must be 1-2000, http players 1-500, seconds positive")
+    if not 1 <= args.rounds <= 10:
+        parser.error("rounds must be 1-10")
+    return args
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    with scratch_database() as url:
+        async with _temporal_dev_server() as address:
+            settings = Settings(
+                database_url=url,
+                temporal_address=address,
+                temporal_task_queue=BETS_QUEUE,
+                data_dir=Path(tempfile.mkdtemp(prefix="croupier-bench-bets-")),
+                dev_faucet_enabled=True,
+                max_bet={"ETH": "1000"},
+            )
+            engine = make_engine(url, pool_size=ACTIVITY_THREADS)
+            client = await connect(address, "default", timeout_s=60)
+            try:
+                async with _workers(client, settings, engine):
+                    noop_calls = await _noop_callers(client, args)
+                    bet_calls = await _bet_callers(client, settings, args)
+                    noop, bets, latencies_s = await _alternate(noop_calls, bet_calls, args)
+                    http = await _http_phase(settings, args)
+                _check_books(engine)
+            finally:
+                engine.dispose()
+    return {
+        "noop_updates_per_s": round(noop, 1),
+        "bets_per_s": round(bets, 1),
+        "ratio": round(bets / noop, 3),
+        "p50_ms": round(statistics.median(latencies_s) * 1000, 1),
+        "p99_ms": round(statistics.quantiles(latencies_s, n=100)[98] * 1000, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "http_bets_per_s": round(http, 1),
+    }
+
+
+async def _noop_callers(
+    client: Client, args: argparse.Namespace
+) -> list[Callable[[int], Awaitable[object]]]:
+    """One caller per entity, each entity started before any clock runs."""
+
+    async def player(index: int) -> Callable[[int], Awaitable[object]]:
+        workflow_id = f"bench-noop-{index}"
+
+        async def update(sequence: int) -> object:
+            start = WithStartWorkflowOperation(
+                NoopEntityWorkflow.run,
+                id=workflow_id,
+                task_queue=NOOP_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            return await client.execute_update_with_start_workflow(
+                NoopEntityWorkflow.noop, sequence, start_workflow_operation=start
+            )
+
+        await update(-1)
+        return update
+
+    return list(await asyncio.gather(*(player(i) for i in range(args.players))))
+
+
+async def _bet_callers(
+    client: Client, settings: Settings, args: argparse.Namespace
+) -> list[Callable[[int], Awaitable[object]]]:
+    """One caller per player, each player funded (and its session started) beforehand."""
+    sessions = SessionClient(client, BETS_QUEUE, settings)
+
+    async def fund(user: uuid.UUID) -> Callable[[int], Awaitable[object]]:
+        credit_id = str(uuid.uuid4())
+        await sessions.dev_credit(user, Currency.ETH, DevCredit(credit_id, str(FUNDS_WEI)))
+
+        async def bet(_: int) -> object:
+            request = PlaceBet(str(uuid.uuid4()), "dice", STAKE_WEI, dict(DICE))
+            return await sessions.place_bet(user, Currency.ETH, request)
+
+        return bet
+
+    return list(await asyncio.gather(*(fund(uuid.uuid4()) for _ in range(args.players))))
+
+
+async def _alternate(
+    noop_calls: list[Callable[[int], Awaitable[object]]],
+    bet_calls: list[Callable[[int], Awaitable[object]]],
+    args: argparse.Namespace,
+) -> tuple[float, float, list[float]]:
+    """(a) then (b), ``--rounds`` times; each keeps its best round, so a burst of load
+    from another process on the machine does not decide the ratio."""
+    best_noop, best_bets, best_latencies = 0, 0, [0.0]
+    for round_number in range(1, args.rounds + 1):
+        noop, _ = await _closed_loop(
+            f"(a) no-op updates, round {round_number}", noop_calls, args.seconds
+        )
+        bets, latencies = await _closed_loop(
+            f"(b) dice bets, round {round_number}", bet_calls, args.seconds
+        )
+        best_noop = max(best_noop, noop)
+        if bets > best_bets:
+            best_bets, best_latencies = bets, latencies
+    return best_noop / args.seconds, best_bets / args.seconds, best_latencies
+
+
+async def _http_phase(settings: Settings, args: argparse.Namespace) -> float:
+    port = free_port(HOST)
+    async with (
+        _api_process(settings, port),
+        httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=60) as http,
+    ):
+        tokens = await asyncio.gather(*(_http_player(http) for _ in range(args.http_players)))
+
+        def better(token: str) -> Callable[[int], Awaitable[object]]:
+            headers = {"Authorization": f"Bearer {token}"}
+
+            async def bet(_: int) -> object:
+                body = {"game": "dice", "currency": "ETH", "amount": STAKE_WEI, "params": DICE}
+                response = await http.post(
+                    "/bets", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+                )
+                assert response.status_code == 201, response.text
+                return response
+
+            return bet
+
+        count, _ = await _closed_loop("(c) HTTP bets", [better(t) for t in tokens], args.seconds)
+    return float(count / args.seconds)
+
+
+async def _http_player(http: httpx.AsyncClient) -> str:
+    email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
+    registered = await http.post("/auth/register", json={"email": email, "password": HTTP_PASSWORD})
+    assert registered.status_code == 201, registered.text
+    login = await http.post("/auth/login", json={"email": email, "password": HTTP_PASSWORD})
+    assert login.status_code == 200, login.text
+    token = str(login.json()["access_token"])
+    credit = await http.post(
+        "/dev/credit",
+        json={"currency": "ETH", "amount": str(FUNDS_WEI)},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert credit.status_code == 200, credit.text
+    return token
+
+
+async def _closed_loop(
+    label: str, calls: list[Callable[[int], Awaitable[object]]], seconds: float
+) -> tuple[int, list[float]]:
+    """Each caller sends one request after another until the time is up; returns the
+    requests completed in time and their latencies."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def loop(call: Callable[[int], Awaitable[object]]) -> None:
+        sequence = 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await call(sequence)
+            finished = time.perf_counter()
+            if finished <= deadline:
+                latencies.append(finished - started)
+            sequence += 1
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.fields[done]} done"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(label, total=seconds, done=0)
+
+        async def tick() -> None:
+            start = time.perf_counter()
+            while time.perf_counter() < deadline:
+                await asyncio.sleep(0.25)
+                progress.update(task, completed=time.perf_counter() - start, done=len(latencies))
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.gather(*(loop(call) for call in calls))
+        await ticker
+    return len(latencies), latencies
+
+
+@asynccontextmanager
+async def _workers(client: Client, settings: Settings, engine: Engine) -> AsyncIterator[None]:
+    deps = registry.WorkerDeps(settings=settings, engine=engine, temporal=client)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        sessions = build_worker(client, BETS_QUEUE, deps, executor)
+        noop = Worker(client, task_queue=NOOP_QUEUE, workflows=[NoopEntityWorkflow])
+        async with sessions, noop:
+            yield
+
+
+@asynccontextmanager
+async def _api_process(settings: Settings, port: int) -> AsyncIterator[None]:
+    assert settings.database_url is not None
+    env = {
+        **os.environ,
+        "CROUPIER_DATABASE_URL": settings.database_url,
+        "CROUPIER_TEMPORAL_ADDRESS": settings.temporal_address,
+        "CROUPIER_TEMPORAL_TASK_QUEUE": BETS_QUEUE,
+        "CROUPIER_API_PORT": str(port),
+        "CROUPIER_JWT_SECRET": secrets.token_urlsafe(48),
+        "CROUPIER_DATA_DIR": str(settings.data_dir),
+        "CROUPIER_DEV_FAUCET_ENABLED": "true",
+        "CROUPIER_MAX_BET": json.dumps(settings.max_bet),
+        "CROUPIER_PASSWORD_HASH_TIME_COST": "1",
+        "CROUPIER_PASSWORD_HASH_MEMORY_KIB": "8192",
+        "CROUPIER_BET_REQUESTS_PER_USER": "1000000",
+        "CROUPIER_BET_REQUESTS_PER_IP": "1000000",
+        "CROUPIER_REGISTRATIONS_PER_IP": "100000",
+        "CROUPIER_LOGIN_ATTEMPTS_PER_IP": "100000",
+        "CROUPIER_LOG_LEVEL": "WARNING",
+    }
+    croupier = Path(sys.executable).parent / "croupier"
+    api = ManagedProcess("api", [str(croupier), "api"], env=env).start()
+    try:
+        await asyncio.to_thread(api.wait_for_http, f"http://{HOST}:{port}/healthz")
+        yield
+    finally:
+        api.stop()
+
+
+@asynccontextmanager
+async def _temporal_dev_server() -> AsyncIterator[str]:
+    port = free_port(HOST)
+    argv = devstack.temporal_dev_server_argv(ip=HOST, port=port, ui_port=None, db_file=None)
+    server = ManagedProcess("temporal", argv).start()
+    try:
+        await asyncio.to_thread(server.wait_for_port, HOST, port)
+        yield f"{HOST}:{port}"
+    finally:
+        server.stop()
+
+
+def _check_books(engine: Engine) -> None:
+    report = reconcile(engine)
+    if not report.ok:
+        raise SystemExit(f"the ledger does not reconcile after the run: {report.violations[:3]}")
+    mismatches = bet_ledger_mismatches(engine)
+    if mismatches:
+        raise SystemExit(f"bets and their transfers disagree: {mismatches[:3]}")
+
+
+if __name__ == "__main__":
+    main()
