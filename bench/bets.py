@@ -2,7 +2,9 @@
 
 Everything is the bench's own: a scratch database (``bench.ledger.scratch_database``:
 on the server of ``CROUPIER_DATABASE_URL``, or an embedded PostgreSQL), a Temporal dev
-server on a free port, and an in-process worker with the real registry. Then:
+server on a free port, and ``--workers`` worker processes (``bench.bets_worker``: the
+real registry and the no-op entity in each), so the bench's clients and each worker
+have a GIL of their own, as in production. Both phases run on those same workers. Then:
 
 (a) the limit: ``--players`` entity workflows (``bench.noop``), each sent no-op Updates
     one after another with update-with-start, for ``--seconds``: as many updates per
@@ -17,7 +19,8 @@ server on a free port, and an in-process worker with the real registry. Then:
 the ledger must reconcile and every bet must have its bet row. The last line is JSON;
 the target is ``ratio`` (bets/noop) >= 0.6.
 
-    python -m bench.bets [--players 200] [--seconds 10] [--rounds 2] [--http-players 50]
+    python -m bench.bets [--players 200] [--workers 1] [--seconds 10] [--rounds 2]
+                         [--http-players 50]
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -44,18 +46,18 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.worker import Worker
 
+from bench.bets_worker import BETS_QUEUE, NOOP_QUEUE, READY_LINE
 from bench.ledger import scratch_database
 from bench.noop import NoopEntityWorkflow
 from croupier.betting.audit import bet_ledger_mismatches
+from croupier.betting.sealing import sealer_from_settings
 from croupier.core.money import Currency
 from croupier.core.settings import Settings
 from croupier.ledger import reconcile
 from croupier.ledger.db import make_engine
-from croupier.workers import devstack, registry
+from croupier.workers import devstack
 from croupier.workers.processes import ManagedProcess, free_port
-from croupier.workers.worker import ACTIVITY_THREADS, build_worker
 from croupier.workflows.client import connect
 from croupier.workflows.session import DevCredit, PlaceBet
 from croupier.workflows.sessions import SessionClient
@@ -65,8 +67,8 @@ TARGET_RATIO = 0.6
 FUNDS_WEI = 10**21
 STAKE_WEI = "1000000000000"
 DICE = {"target": "50.50", "direction": "over"}
-NOOP_QUEUE = "bench-noop"
-BETS_QUEUE = "bench-bets"
+WORKER_READY_TIMEOUT_S = 60.0
+REPO_ROOT = Path(__file__).resolve().parents[1]
 HTTP_PASSWORD = "bench password, not secret"
 
 console = Console(stderr=True)
@@ -86,6 +88,9 @@ def main() -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--players", type=int, default=200, help="sessions (and no-op entities)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes, the same for both phases"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     parser.add_argument("--http-players", type=int, default=50, help="players of phase (c)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of (a)+(b); best counts")
@@ -94,6 +99,8 @@ def parse_args() -> argparse.Namespace:
         parser.error("players must be 1-2000, http players 1-500, seconds positive")
     if not 1 <= args.rounds <= 10:
         parser.error("rounds must be 1-10")
+    if not 1 <= args.workers <= 8:
+        parser.error("workers must be 1-8")
     return args
 
 
@@ -108,10 +115,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 dev_faucet_enabled=True,
                 max_bet={"ETH": "1000"},
             )
-            engine = make_engine(url, pool_size=ACTIVITY_THREADS)
+            # The dev key file, written once here rather than raced for by the workers.
+            sealer_from_settings(settings)
+            engine = make_engine(url, pool_size=2)
             client = await connect(address, "default", timeout_s=60)
             try:
-                async with _workers(client, settings, engine):
+                async with _workers(settings, args.workers) as workers_rss_mb:
                     noop_calls = await _noop_callers(client, args)
                     bet_calls = await _bet_callers(client, settings, args)
                     noop, bets, latencies_s = await _alternate(noop_calls, bet_calls, args)
@@ -119,14 +128,17 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 _check_books(engine)
             finally:
                 engine.dispose()
+    bench_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "noop_updates_per_s": round(noop, 1),
         "bets_per_s": round(bets, 1),
         "ratio": round(bets / noop, 3),
         "p50_ms": round(statistics.median(latencies_s) * 1000, 1),
         "p99_ms": round(statistics.quantiles(latencies_s, n=100)[98] * 1000, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # The bench process plus each worker process at its peak.
+        "peak_rss_mb": round(bench_rss_mb + sum(workers_rss_mb), 1),
         "http_bets_per_s": round(http, 1),
+        "worker_processes": args.workers,
     }
 
 
@@ -276,25 +288,55 @@ async def _closed_loop(
 
 
 @asynccontextmanager
-async def _workers(client: Client, settings: Settings, engine: Engine) -> AsyncIterator[None]:
-    deps = registry.WorkerDeps(settings=settings, engine=engine, temporal=client)
-    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        sessions = build_worker(client, BETS_QUEUE, deps, executor)
-        noop = Worker(client, task_queue=NOOP_QUEUE, workflows=[NoopEntityWorkflow])
-        async with sessions, noop:
-            yield
+async def _workers(settings: Settings, count: int) -> AsyncIterator[list[float]]:
+    """``count`` ``bench.bets_worker`` processes, polling; yields a list that holds each
+    one's peak RSS (MiB) once they stop."""
+    processes = [
+        ManagedProcess(
+            f"worker-{index}",
+            [sys.executable, "-m", "bench.bets_worker"],
+            env=_child_env(settings),
+            cwd=REPO_ROOT,
+        ).start()
+        for index in range(count)
+    ]
+    peaks_mb: list[float] = []
+    try:
+        for process in processes:
+            await asyncio.to_thread(_wait_for_line, process, READY_LINE)
+        yield peaks_mb
+        peaks_mb.extend(_peak_rss_mb(process.pid) for process in processes)
+    finally:
+        for process in processes:
+            process.stop()
 
 
-@asynccontextmanager
-async def _api_process(settings: Settings, port: int) -> AsyncIterator[None]:
+def _wait_for_line(process: ManagedProcess, line: str) -> None:
+    deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
+    while line not in process.tail().splitlines():
+        if not process.alive():
+            raise SystemExit(f"{process.name} exited before polling:\n{process.tail()}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{process.name} did not poll within {WORKER_READY_TIMEOUT_S:.0f}s")
+        time.sleep(0.1)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """VmHWM of a live process (Linux), the child's counterpart of ru_maxrss."""
+    for entry in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if entry.startswith("VmHWM:"):
+            return int(entry.split()[1]) / 1024
+    raise SystemExit(f"no VmHWM for process {pid}")
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    """The bench's settings for its worker and API processes."""
     assert settings.database_url is not None
-    env = {
+    return {
         **os.environ,
         "CROUPIER_DATABASE_URL": settings.database_url,
         "CROUPIER_TEMPORAL_ADDRESS": settings.temporal_address,
         "CROUPIER_TEMPORAL_TASK_QUEUE": BETS_QUEUE,
-        "CROUPIER_API_PORT": str(port),
-        "CROUPIER_JWT_SECRET": secrets.token_urlsafe(48),
         "CROUPIER_DATA_DIR": str(settings.data_dir),
         "CROUPIER_DEV_FAUCET_ENABLED": "true",
         "CROUPIER_MAX_BET": json.dumps(settings.max_bet),
@@ -305,6 +347,15 @@ async def _api_process(settings: Settings, port: int) -> AsyncIterator[None]:
         "CROUPIER_REGISTRATIONS_PER_IP": "100000",
         "CROUPIER_LOGIN_ATTEMPTS_PER_IP": "100000",
         "CROUPIER_LOG_LEVEL": "WARNING",
+    }
+
+
+@asynccontextmanager
+async def _api_process(settings: Settings, port: int) -> AsyncIterator[None]:
+    env = {
+        **_child_env(settings),
+        "CROUPIER_API_PORT": str(port),
+        "CROUPIER_JWT_SECRET": secrets.token_urlsafe(48),
     }
     croupier = Path(sys.executable).parent / "croupier"
     api = ManagedProcess("api", [str(croupier), "api"], env=env).start()

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,6 +31,7 @@ from croupier.ledger.db import check_database, drop_database, ensure_database, m
 from croupier.workers import devstack, registry
 from croupier.workers.processes import ManagedProcess, free_port
 from croupier.workers.worker import ACTIVITY_THREADS, build_worker
+from croupier.workflows import search_attributes
 from croupier.workflows.client import DATA_CONVERTER, connect
 
 LOCAL_HOST = "127.0.0.1"
@@ -89,6 +92,8 @@ def settings(
         temporal_task_queue=f"test-{uuid.uuid4().hex[:8]}",
         jwt_secret=secrets.token_urlsafe(48),
         data_dir=tmp_path_factory.mktemp("data"),
+        # Betting tests fund players through the dev faucet, as a dev stack would.
+        dev_faucet_enabled=True,
     )
 
 
@@ -100,22 +105,49 @@ async def temporal_client(temporal_address: str) -> Client:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def worker(temporal_client: Client, settings: Settings, engine: Engine) -> AsyncIterator[str]:
     """An in-process worker running every registered workflow and activity; yields its queue."""
-    deps = registry.WorkerDeps(settings=settings, engine=engine)
+    deps = registry.WorkerDeps(settings=settings, engine=engine, temporal=temporal_client)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         running = build_worker(temporal_client, settings.temporal_task_queue, deps, executor)
         async with running:
             yield settings.temporal_task_queue
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server, from the installed binary (no download)."""
+    """Temporal's time-skipping test server, from the installed binary (no download).
+
+    One per test module: its clock only moves forward, and a module that skips days
+    (KYC expiry, the 24-hour limit delay) must not push the next module's workflows past
+    the months the partitioned tables have been created for.
+    """
+    env = await start_time_skipping_env()
+    yield env
+    await env.shutdown()
+
+
+async def start_time_skipping_env() -> WorkflowEnvironment:
+    """A time-skipping test server with Croupier's search attributes registered.
+
+    Beware ``handle.result()`` on it: it lets the server skip to its next deadline, and
+    an activity without a schedule-to-close timeout leaves one at the workflow's run
+    timeout (ten years). A module that stores ``workflow.now()`` starts its own server
+    and drives time with ``env.sleep`` (see tests/workflows/test_crash_round.py).
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
         test_server_existing_path=str(devstack.temporal_test_server_binary()),
     )
-    yield env
-    await env.shutdown()
+    # The test server knows no custom search attributes until told, as a real cluster.
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+                for key in search_attributes.ALL
+            },
+        )
+    )
+    return env
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,6 @@ from croupier.chains.ethereum.tx import (
 from croupier.core.money import Currency, parse_minor_units
 from croupier.core.settings import Settings
 from croupier.payments import sends
-from croupier.payments.withdrawals import get_withdrawal
 from croupier.treasury.hd import HOT_WALLET_ACCOUNT
 
 # The most sends a sender restores from the database when it starts afresh.
@@ -52,12 +51,15 @@ class SenderKey:
 
 @dataclass(frozen=True)
 class SendRequest:
-    """A withdrawal to pay: amount in minor units of ``currency`` to ``to_address``."""
+    """A send: amount in minor units of ``currency`` to ``to_address``. ``withdrawal_id``
+    is the send's id: a withdrawal's, or a treasury movement's (a sweep to cold, a gas
+    top-up), which names the workflow to tell in ``reply_to`` (None: the withdrawal's)."""
 
     withdrawal_id: str
     currency: str
     amount: str
     to_address: str
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class InFlightSend:
     nonce: int
     tx_hashes: tuple[str, ...]
     last_sent_at: datetime
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,14 +157,15 @@ class HotWalletActivities:
             self._engine, chain=key.chain, sender=address, limit=MAX_RESTORED_SENDS
         ):
             signed = sends.attempts(self._engine, send.withdrawal_id)
-            withdrawal = get_withdrawal(self._engine, send.withdrawal_id)
+            assert send.currency is not None, f"send {send.withdrawal_id} names no currency"
             restored.append(
                 InFlightSend(
                     withdrawal_id=str(send.withdrawal_id),
-                    currency=withdrawal.currency.value,
+                    currency=send.currency,
                     nonce=send.nonce,
                     tx_hashes=tuple(tx.tx_hash for tx in signed),
                     last_sent_at=key.now,
+                    reply_to=send.reply_to,
                 )
             )
         return SenderSetup(
@@ -184,6 +188,8 @@ class HotWalletActivities:
             chain=self._chain.chain,
             sender=order.sender,
             at_least=order.next_nonce,
+            currency=request.currency,
+            reply_to=request.reply_to,
         )
         activity.heartbeat(send.nonce)
         signed = sends.attempts(self._engine, withdrawal_id)
@@ -199,6 +205,7 @@ class HotWalletActivities:
             nonce=send.nonce,
             tx_hashes=tuple(tx.tx_hash for tx in signed),
             last_sent_at=order.now,
+            reply_to=request.reply_to,
         )
         if send.status != sends.IN_FLIGHT:
             return SendAttempt(in_flight=in_flight)  # final already: the watch reports it

@@ -31,6 +31,7 @@ from croupier.payments import cursors
 from croupier.payments.addresses import MAX_ADDRESSES_PER_SCAN, watched_addresses
 from croupier.payments.deposits import deposit_statuses
 from croupier.payments.keys import deposit_id
+from croupier.payments.sends import house_transaction_hashes
 from croupier.payments.states import DepositStatus
 from croupier.workflows.deposit import DepositInput, DepositWorkflow
 
@@ -138,6 +139,9 @@ class ScannerActivities:
     def _hand_over(self, transfers: Sequence[IncomingTransfer]) -> int:
         """Start (or find running) one Deposit workflow per transfer; returns how many
         were handed over (those not already credited or dust)."""
+        house = house_transaction_hashes(self._engine, {t.tx_hash for t in transfers})
+        # The casino's own coins (a gas top-up from the hot wallet) are no player's deposit.
+        transfers = [t for t in transfers if t.tx_hash not in house]
         keys = [deposit_id(t.chain, t.tx_hash, t.log_index) for t in transfers]
         statuses = deposit_statuses(self._engine, keys)
         finished = {DepositStatus.CREDITED, DepositStatus.DUST}

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from temporalio import activity
-from temporalio.common import WorkflowIDConflictPolicy
 
 from croupier.activities.bridge import TemporalBridge
 from croupier.activities.failures import maps_business_failures
 from croupier.activities.hot_wallet import SendRequest
+from croupier.activities.sender_queue import signal_sender
 from croupier.activities.signing import SignerSource
 from croupier.core.money import format_decimal, parse_minor_units
 from croupier.monitoring.breaker import PAUSED_STATUS, approvals_paused, note_withdrawal_request
@@ -23,7 +23,6 @@ from croupier.payments.risk import RiskLimits, assess
 from croupier.payments.rules import PaymentRules
 from croupier.payments.states import WithdrawalStatus
 from croupier.treasury.hd import HOT_WALLET_ACCOUNT
-from croupier.workflows.hot_wallet_sender import HotWalletSenderInput, HotWalletSenderWorkflow
 
 CHAIN = "ethereum"
 # How often a withdrawal parked by the circuit breaker asks whether it was resumed
@@ -264,14 +263,11 @@ class WithdrawalActivities:
         return state.paused
 
     async def _signal_sender(self, sender_id: str, request: SendRequest, task_queue: str) -> None:
-        settings = self._rules.settings
-        await self._temporal.client.start_workflow(
-            HotWalletSenderWorkflow.run,
-            HotWalletSenderInput(chain=CHAIN, hot_index=settings.hot_wallet_index),
-            id=sender_id,
+        await signal_sender(
+            self._temporal.client,
+            sender_id,
+            request,
+            chain=CHAIN,
+            hot_index=self._rules.settings.hot_wallet_index,
             task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            start_signal="send",
-            start_signal_args=[request],
-            static_summary=f"Hot wallet sender for {sender_id.rsplit('-', 1)[-1]}",
         )

@@ -8,8 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from croupier import __version__
-from croupier.api import health, problems, rbac
+from croupier.api import crash, health, metrics, monitoring, problems, rbac, treasury
 from croupier.api.auth import account, routes, runtime
+from croupier.api.compliance import kyc, limits, reviews
+from croupier.api.compliance.uploads import UploadSizeLimit
+from croupier.api.payments import deposits, withdrawals
+from croupier.api.play import bets, fairness, faucet, mines, verify, wallet
+from croupier.api.play import runtime as play_runtime
 from croupier.api.state import AppState
 from croupier.core.clock import Clock, SystemClock
 from croupier.core.settings import Settings
@@ -51,7 +56,25 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     problems.install(app)
     runtime.install(app, settings, clock or SystemClock())
     rbac.install(app)
+    play_runtime.install(app, settings)
     app.include_router(health.router)
     app.include_router(routes.router)
     app.include_router(account.router)
+    for play_router in (bets, mines, fairness, verify, wallet, faucet):
+        app.include_router(play_router.router)
+    app.include_router(crash.router)
+    app.include_router(metrics.router)
+    app.include_router(monitoring.router)
+    app.include_router(
+        kyc.router, form_limits={"max_files": settings.kyc_max_documents, "max_fields": 20}
+    )
+    app.add_middleware(
+        UploadSizeLimit, method="POST", path="/kyc", max_bytes=kyc.upload_body_limit(settings)
+    )
+    app.include_router(reviews.router)
+    app.include_router(limits.router)
+    app.include_router(deposits.router)
+    app.include_router(withdrawals.router)
+    app.include_router(treasury.router)
+    app.add_middleware(metrics.RequestMetrics)
     return app

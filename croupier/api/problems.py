@@ -31,7 +31,12 @@ STATUS_BY_ERROR: list[tuple[type[errors.CroupierError], int]] = [
 
 
 # Problem types for errors Starlette raises itself (routing, methods).
-HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "content_too_large",
+    415: "unsupported_media_type",
+}
 
 
 class Problem(BaseModel):

@@ -74,6 +74,65 @@ ROUTE_ACCESS: Mapping[RouteKey, Access] = {
     ("POST", "/auth/totp/confirm"): ANY_USER,
     ("GET", "/me"): ANY_USER,
     ("PUT", "/admin/users/{user_id}/role"): only(Role.ADMIN),
+    # Play (croupier.api.play): players only; staff accounts do not gamble. The
+    # verifier is public: anyone may check a round.
+    ("POST", "/bets"): only(Role.PLAYER),
+    ("GET", "/bets/{bet_id}"): only(Role.PLAYER),
+    ("POST", "/mines"): only(Role.PLAYER),
+    ("GET", "/mines/{bet_id}"): only(Role.PLAYER),
+    ("POST", "/mines/{bet_id}/reveal"): only(Role.PLAYER),
+    ("POST", "/mines/{bet_id}/cashout"): only(Role.PLAYER),
+    ("GET", "/fairness"): only(Role.PLAYER),
+    ("POST", "/fairness/rotate"): only(Role.PLAYER),
+    ("POST", "/fairness/client-seed"): only(Role.PLAYER),
+    ("POST", "/verify/{game}"): PUBLIC,
+    ("GET", "/balances"): only(Role.PLAYER),
+    ("GET", "/statement"): only(Role.PLAYER),
+    ("POST", "/dev/credit"): only(Role.PLAYER),
+    # Crash (croupier.api.crash): the shared round is public to watch; bets are players'.
+    ("GET", "/crash/current"): PUBLIC,
+    ("POST", "/crash/bets"): only(Role.PLAYER),
+    ("POST", "/crash/bets/{bet_id}/cashout"): only(Role.PLAYER),
+    # Ops (croupier.api.monitoring, croupier.api.metrics). /metrics is public like
+    # /healthz: expose it to the scraper's network only.
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/admin/alerts"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
+    ("POST", "/admin/alerts/{alert_id}/ack"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
+    ("GET", "/admin/circuit-breaker"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
+    # Anyone who watches money may pull the brake; releasing it is a compliance decision.
+    ("POST", "/admin/circuit-breaker/trip"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
+    ("POST", "/admin/circuit-breaker/resume"): only(Role.COMPLIANCE, Role.ADMIN),
+    # Payments (croupier.api.payments): deposits and withdrawals are the player's; staff
+    # may read any withdrawal, and compliance decides those that await a decision.
+    ("GET", "/deposits/address"): only(Role.PLAYER),
+    ("GET", "/deposits"): only(Role.PLAYER),
+    ("POST", "/withdrawals"): only(Role.PLAYER),
+    ("GET", "/withdrawals/{withdrawal_id}"): only(
+        Role.PLAYER, Role.SUPPORT, Role.COMPLIANCE, Role.ADMIN
+    ),
+    ("POST", "/withdrawals/{withdrawal_id}/cancel"): only(Role.PLAYER),
+    ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): only(Role.COMPLIANCE, Role.ADMIN),
+    ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): only(Role.COMPLIANCE, Role.ADMIN),
+    # Treasury (croupier.api.treasury): refills from cold are raised, approved (two
+    # different people) and answered with the offline-signed transaction by treasury
+    # staff only; those who watch money may read them.
+    ("POST", "/admin/refills"): only(Role.TREASURY),
+    ("GET", "/admin/refills/{refill_id}"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
+    ("POST", "/admin/refills/{refill_id}/approve"): only(Role.TREASURY),
+    ("POST", "/admin/refills/{refill_id}/tx"): only(Role.TREASURY),
+    # Compliance (croupier.api.compliance). KYC decisions are compliance's alone, not
+    # even admins' (who manage roles): separation of duties.
+    ("POST", "/kyc"): only(Role.PLAYER),
+    ("GET", "/kyc"): only(Role.PLAYER),
+    ("GET", "/admin/kyc"): only(Role.COMPLIANCE),
+    ("GET", "/admin/kyc/{review_id}"): only(Role.COMPLIANCE),
+    ("POST", "/admin/kyc/{review_id}/approve"): only(Role.COMPLIANCE),
+    ("POST", "/admin/kyc/{review_id}/reject"): only(Role.COMPLIANCE),
+    ("POST", "/admin/kyc/{review_id}/request-info"): only(Role.COMPLIANCE),
+    ("GET", "/limits"): only(Role.PLAYER),
+    ("PUT", "/limits"): only(Role.PLAYER),
+    ("POST", "/self-exclusion"): only(Role.PLAYER),
+    ("POST", "/cool-off"): only(Role.PLAYER),
 }
 
 

@@ -13,7 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from croupier.core.errors import ConfigurationError
@@ -26,6 +34,22 @@ MIN_JWT_SECRET_CHARS = 32
 GameName = Literal["dice", "limbo", "plinko", "mines", "crash"]
 ALL_GAMES: tuple[GameName, ...] = ("dice", "limbo", "plinko", "mines", "crash")
 _HEX_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
+KycContentType = Literal["application/pdf", "image/jpeg", "image/png"]
+KYC_CONTENT_TYPES: tuple[KycContentType, ...] = ("application/pdf", "image/jpeg", "image/png")
+
+
+class HotWalletPolicy(BaseModel):
+    """One currency's hot wallet limits (whole coins as decimal strings) and its cold
+    address. Above ``cap`` a sweep moves the excess over ``target`` to the cold address;
+    below ``floor`` a refill from cold back to ``target`` is requested. The cold address
+    is watch-only: its keys are never on these machines."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cap: str
+    target: str
+    floor: str
+    cold_address: str = Field(pattern=_HEX_ADDRESS_RE.pattern)
 
 
 class Settings(BaseSettings):
@@ -164,6 +188,12 @@ class Settings(BaseSettings):
     mines_inactivity_timeout_s: int = Field(default=600, ge=10, le=7 * 86400)
     # Unset: a key file generated in data_dir (one machine only; workers must share it).
     seed_sealing_key: SecretStr | None = None
+    # Rate limits of the play routes (bets, mines moves, seed changes, faucet), per
+    # window; the public verifier has its own per-address limit.
+    bet_requests_per_user: int = Field(default=600, ge=1, le=1_000_000)
+    bet_requests_per_ip: int = Field(default=3000, ge=1, le=1_000_000)
+    verify_requests_per_ip: int = Field(default=600, ge=1, le=1_000_000)
+    bet_window_s: int = Field(default=60, ge=1, le=3600)
 
     # Payments (croupier.payments: deposits, withdrawals, the hot-wallet sender). Amounts
     # are whole coins as decimal strings per currency, e.g. '{"ETH": "0.005", "USDT": "10"}';
@@ -210,14 +240,29 @@ class Settings(BaseSettings):
     # A sent transaction still unmined after this is replaced with higher fees.
     hot_wallet_stuck_after_s: int = Field(default=180, ge=1, le=86400)
 
+    # Treasury movements (croupier.sweeps, the Sweep, Consolidation and Refill workflows).
+    # Per currency, '{"ETH": {"cap": "50", "target": "20", "floor": "5", "cold_address":
+    # "0x..."}}' (whole coins; floor < target < cap): a currency left out is neither swept
+    # nor refilled. Deposit addresses holding at least the consolidation minimum (whole
+    # coins per currency) are swept into the hot wallet, a bounded batch per run.
+    treasury_hot_wallets: dict[str, HotWalletPolicy] = Field(default_factory=dict)
+    treasury_sweep_interval_s: int = Field(default=900, ge=10, le=7 * 86400)
+    treasury_consolidation_interval_s: int = Field(default=3600, ge=10, le=7 * 86400)
+    treasury_consolidation_minimum: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "0.05", "USDT": "50"}
+    )
+    treasury_consolidation_batch_addresses: int = Field(default=50, ge=1, le=500)
+    # A refill not completed (approved twice, signed, confirmed) within this expires.
+    treasury_refill_expiry_s: int = Field(default=24 * 3600, ge=60, le=30 * 86400)
+
     # Compliance (croupier.compliance: KYC review, responsible-gambling limits, audit log).
     # Unset kyc_upload_dir: data_dir/kyc-documents. Unset sanctions_list_path: the made-up
     # sample list shipped in croupier/compliance/data/ (replace it in production).
     kyc_upload_dir: Path | None = None
     kyc_max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     kyc_max_documents: int = Field(default=4, ge=1, le=10)
-    kyc_allowed_content_types: list[Literal["application/pdf", "image/jpeg", "image/png"]] = (
-        Field(default_factory=lambda: ["application/pdf", "image/jpeg", "image/png"], min_length=1)
+    kyc_allowed_content_types: list[KycContentType] = Field(
+        default_factory=lambda: list(KYC_CONTENT_TYPES), min_length=1
     )
     sanctions_list_path: Path | None = None
     # A review waiting for compliance staff is flagged (and logged) this often.
@@ -226,6 +271,17 @@ class Settings(BaseSettings):
     kyc_info_request_expiry_s: int = Field(default=14 * 86400, ge=3600, le=365 * 86400)
     # Loosening a limit waits this long; at least 24 h (the responsible-gambling rule).
     rg_limit_increase_delay_s: int = Field(default=86400, ge=86400, le=30 * 86400)
+
+    # Crash (croupier.crash, the round workflow): a betting window, then the multiplier
+    # floor(100 * e^(growth_per_ms * ms)) / 100 rises until the crash point, or until the
+    # round has run max duration (bets still open cash out there: the round's cap). The
+    # round workflow reads these at every round (bet routes share the bet rate limits).
+    crash_betting_window_s: int = Field(default=10, ge=1, le=300)
+    # 0.00006 reaches 2x after 11.55 s and the 1,000,000x target limit after 230 s.
+    crash_growth_per_ms: Decimal = Field(
+        default=Decimal("0.00006"), gt=0, le=Decimal("0.1"), decimal_places=12
+    )
+    crash_max_round_duration_s: int = Field(default=300, ge=1, le=3600)
 
     # Logging.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -264,6 +320,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"must be greater than CROUPIER_ETH_CONFIRMATIONS ({confirmations}), or a "
                 "reorg deeper than the window could undo a deposit already counted as confirmed"
+            )
+        return value
+
+    @field_validator("eth_scan_batch_blocks")
+    @classmethod
+    def _batch_covers_window(cls, value: int, info: ValidationInfo) -> int:
+        window = info.data.get("eth_reorg_window_blocks")
+        if window is not None and value < window:
+            raise ValueError(
+                f"must be at least CROUPIER_ETH_REORG_WINDOW_BLOCKS ({window}): the deposit "
+                "scanner reads the whole remembered window in one batch to find a reorg"
             )
         return value
 
@@ -361,6 +428,35 @@ class Settings(BaseSettings):
         """Currency tickers to whole-coin decimals (zero allowed: no fee, no dust floor)."""
         return _whole_coin_table(value)
 
+    @field_validator("treasury_hot_wallets")
+    @classmethod
+    def _hot_wallet_limits(cls, value: dict[str, HotWalletPolicy]) -> dict[str, HotWalletPolicy]:
+        """Currencies known, amounts exact, and floor < target < cap for each."""
+        checked = {}
+        for code, policy in value.items():
+            currency = Currency.parse(code)
+            cap = parse_decimal(policy.cap, currency)
+            target = parse_decimal(policy.target, currency)
+            floor = parse_decimal(policy.floor, currency, allow_zero=True)
+            if not floor < target < cap:
+                raise ValueError(
+                    f"{currency}: needs floor < target < cap, got floor {policy.floor}, "
+                    f"target {policy.target}, cap {policy.cap}"
+                )
+            checked[currency.value] = policy
+        return checked
+
+    @field_validator("treasury_consolidation_minimum")
+    @classmethod
+    def _consolidation_minimums(cls, value: dict[str, str]) -> dict[str, str]:
+        """Currency tickers to positive whole-coin decimals."""
+        checked = {}
+        for code, amount in value.items():
+            currency = Currency.parse(code)
+            parse_decimal(amount, currency)
+            checked[currency.value] = amount
+        return checked
+
     @field_validator("withdrawal_daily_limit_by_kyc_level")
     @classmethod
     def _daily_limits(cls, value: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
@@ -406,6 +502,17 @@ class Settings(BaseSettings):
             self.btc_confirmations if currency.chain == "bitcoin" else self.eth_confirmations
         )
         return self.confirmations_by_currency.get(currency.value, chain_default)
+
+    @field_validator("crash_max_round_duration_s")
+    @classmethod
+    def _crash_round_reaches_two_x(cls, value: int, info: ValidationInfo) -> int:
+        growth = info.data.get("crash_growth_per_ms")
+        if growth is not None and growth * value * 1000 < Decimal(2).ln():
+            raise ValueError(
+                f"at CROUPIER_CRASH_GROWTH_PER_MS={growth} a round of {value} s never reaches "
+                "2x; give rounds more time or a faster growth"
+            )
+        return value
 
     @property
     def sqlalchemy_url(self) -> str | None:

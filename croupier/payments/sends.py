@@ -12,15 +12,16 @@ and watches it (or re-broadcasts the same bytes if the node dropped it).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Row, func, select, text, update
+from sqlalchemy import Connection, Engine, Row, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from croupier.chains.ethereum.addresses import parse_address
 from croupier.chains.ethereum.tx import Fees, SignedTx, UnsignedTx
 from croupier.ledger.connections import Bind, single_statement
-from croupier.payments.tables import hot_wallet_sends, hot_wallet_transactions
+from croupier.payments.tables import hot_wallet_sends, hot_wallet_transactions, withdrawals
 
 IN_FLIGHT = "in_flight"
 CONFIRMED = "confirmed"
@@ -38,6 +39,9 @@ class SendRecord:
     status: str
     final_tx_hash: str | None
     fee_paid: int | None
+    currency: str | None
+    # The workflow told about the send (None: the withdrawal's own).
+    reply_to: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +55,18 @@ class StoredTx:
 
 
 def claim_nonce(
-    engine: Engine, withdrawal_id: uuid.UUID, *, chain: str, sender: str, at_least: int
+    engine: Engine,
+    withdrawal_id: uuid.UUID,
+    *,
+    chain: str,
+    sender: str,
+    at_least: int,
+    currency: str,
+    reply_to: str | None = None,
 ) -> SendRecord:
-    """The withdrawal's nonce: the one it already has, or the next free one (at least
-    ``at_least``, the chain's next nonce) claimed now."""
+    """The send's nonce: the one it already has, or the next free one (at least
+    ``at_least``, the chain's next nonce) claimed now. ``withdrawal_id`` is the send's
+    id: a withdrawal's, or a treasury movement's (which names its ``reply_to``)."""
     assert at_least >= 0
     with engine.begin() as conn:
         existing = _send_row(conn, withdrawal_id)
@@ -68,6 +80,8 @@ def claim_nonce(
                 sender=sender,
                 nonce=nonce,
                 status=IN_FLIGHT,
+                currency=currency,
+                reply_to=reply_to,
             )
         )
         row = _send_row(conn, withdrawal_id)
@@ -172,6 +186,27 @@ def unfinished_sends(bind: Bind, *, chain: str, sender: str, limit: int) -> list
     return [_send(row) for row in rows]
 
 
+def house_transaction_hashes(bind: Bind, tx_hashes: Collection[str]) -> set[str]:
+    """Which of ``tx_hashes`` the hot wallet signed for a send that is no withdrawal: the
+    casino moving its own coins (a gas top-up of a deposit address). The deposit scanner
+    must not credit those to the address's player."""
+    if not tx_hashes:
+        return set()
+    with single_statement(bind) as conn:
+        rows = conn.execute(
+            select(hot_wallet_transactions.c.tx_hash)
+            .join(
+                hot_wallet_sends,
+                hot_wallet_sends.c.withdrawal_id == hot_wallet_transactions.c.withdrawal_id,
+            )
+            .where(
+                hot_wallet_transactions.c.tx_hash.in_(sorted(set(tx_hashes))),
+                ~exists().where(withdrawals.c.id == hot_wallet_sends.c.withdrawal_id),
+            )
+        )
+        return {row.tx_hash for row in rows}
+
+
 def finish_send(
     engine: Engine, withdrawal_id: uuid.UUID, *, tx_hash: str, reverted: bool, fee_paid: int
 ) -> SendRecord:
@@ -241,6 +276,8 @@ def _send(row: Row[tuple[object, ...]]) -> SendRecord:
         status=row.status,
         final_tx_hash=row.final_tx_hash,
         fee_paid=None if row.fee_paid is None else int(row.fee_paid),
+        currency=row.currency,
+        reply_to=row.reply_to,
     )
 
 

@@ -97,7 +97,8 @@ withdrawals = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-# A withdrawal's send from the hot wallet: its nonce, fixed for life.
+# A send from the hot wallet: its nonce, fixed for life. The id is a withdrawal's, or a
+# treasury movement's (croupier.sweeps: sweeps to cold, gas top-ups).
 hot_wallet_sends = Table(
     "hot_wallet_sends",
     metadata,
@@ -108,6 +109,9 @@ hot_wallet_sends = Table(
     Column("status", Text, nullable=False),
     Column("final_tx_hash", Text),
     Column("fee_paid", Amount),
+    Column("currency", Text),
+    # The workflow told about the send's progress; NULL: the withdrawal's own.
+    Column("reply_to", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

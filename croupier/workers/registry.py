@@ -8,13 +8,50 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
+from temporalio.client import Client
 
+from croupier.activities.address_sends import AddressSendActivities
+from croupier.activities.addresses import AddressActivities
+from croupier.activities.betting import BettingActivities
+from croupier.activities.bridge import TemporalBridge
+from croupier.activities.compliance import ComplianceActivities
+from croupier.activities.crash import CrashActivities
+from croupier.activities.deposits import DepositActivities
 from croupier.activities.health import HealthActivities
+from croupier.activities.hot_wallet import HotWalletActivities
+from croupier.activities.monitoring import MonitoringActivities, chain_readers
+from croupier.activities.movements import MovementActivities
+from croupier.activities.refills import RefillActivities
+from croupier.activities.scanning import ScannerActivities
+from croupier.activities.signing import SignerSource
+from croupier.activities.treasury import TreasuryActivities
+from croupier.activities.withdrawals import WithdrawalActivities
+from croupier.betting.sealing import sealer_from_settings
+from croupier.chains.ethereum.client import EthereumClient
+from croupier.compliance.sanctions import configured_list
+from croupier.core.clock import SystemClock
 from croupier.core.settings import Settings
+from croupier.payments.rules import PaymentRules
+from croupier.treasury.keystore import KeyStore, keystore_from_settings
+from croupier.workflows.consolidation import ConsolidationWorkflow
+from croupier.workflows.crash import CrashRoundWorkflow
+from croupier.workflows.deposit import DepositWorkflow
+from croupier.workflows.deposit_address import DepositAddressWorkflow
+from croupier.workflows.deposit_scanner import DepositScannerWorkflow
 from croupier.workflows.health import HealthCheckWorkflow
+from croupier.workflows.hot_wallet_sender import HotWalletSenderWorkflow
+from croupier.workflows.kyc_review import KycReviewWorkflow
+from croupier.workflows.limit_change import LimitChangeWorkflow
+from croupier.workflows.mines import MinesGameWorkflow
+from croupier.workflows.reconciliation import ReconciliationWorkflow
+from croupier.workflows.refill import RefillWorkflow
+from croupier.workflows.session import PlayerSessionWorkflow
+from croupier.workflows.sweep import SweepWorkflow
+from croupier.workflows.withdrawal import WithdrawalWorkflow
 
 
 @dataclass(frozen=True)
@@ -23,12 +60,132 @@ class WorkerDeps:
 
     settings: Settings
     engine: Engine
+    # Payments: the deposit scanner and withdrawals start and signal workflows through
+    # this client. The Ethereum node and the keystore default to the settings' (neither
+    # is touched before the first payment activity runs; the keystore not before the
+    # first address derivation or signature).
+    temporal: Client | None = None
+    ethereum: EthereumClient | None = None
+    keystore: Callable[[], KeyStore] | None = None
 
 
 def workflows() -> Sequence[type]:
-    return [HealthCheckWorkflow]
+    return [
+        HealthCheckWorkflow,
+        PlayerSessionWorkflow,
+        MinesGameWorkflow,
+        ReconciliationWorkflow,
+        CrashRoundWorkflow,
+        KycReviewWorkflow,
+        LimitChangeWorkflow,
+        DepositScannerWorkflow,
+        DepositWorkflow,
+        DepositAddressWorkflow,
+        WithdrawalWorkflow,
+        HotWalletSenderWorkflow,
+        SweepWorkflow,
+        ConsolidationWorkflow,
+        RefillWorkflow,
+    ]
 
 
 def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
     health = HealthActivities(deps.engine)
-    return [health.probe_database]
+    betting = BettingActivities(
+        deps.engine,
+        sealer_from_settings(deps.settings),
+        SystemClock(),
+        dev_faucet_enabled=deps.settings.dev_faucet_enabled,
+    )
+    return [
+        health.probe_database,
+        betting.open_session,
+        betting.settle,
+        betting.open_game,
+        betting.reveal,
+        betting.rotate_seeds,
+        betting.dev_credit,
+        *MonitoringActivities(
+            deps.engine, deps.settings, chain_readers(deps.settings, deps.ethereum)
+        ).all(),
+        *_crash_activities(deps),
+        *_compliance_activities(deps),
+        *_payments_activities(deps),
+    ]
+
+
+def _crash_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
+    crash = CrashActivities(deps.engine, deps.settings, SystemClock())
+    return [crash.open_round, crash.take_stake, crash.settle_round]
+
+
+def _compliance_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
+    compliance = ComplianceActivities(
+        deps.engine, SystemClock(), configured_list(deps.settings.sanctions_list_path)
+    )
+    return [
+        compliance.run_kyc_checks,
+        compliance.await_kyc_review,
+        compliance.approve_kyc_automatically,
+        compliance.apply_kyc_decision,
+        compliance.expire_kyc_review,
+        compliance.remind_kyc_reviewers,
+        compliance.apply_limit_change,
+    ]
+
+
+def _payments_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
+    ethereum = deps.ethereum or EthereumClient.from_settings(deps.settings)
+    signer = SignerSource(deps.keystore or partial(keystore_from_settings, deps.settings))
+    temporal = TemporalBridge(deps.temporal)
+    rules = PaymentRules(deps.settings)
+    addresses = AddressActivities(deps.engine, signer)
+    scanner = ScannerActivities(deps.engine, ethereum, deps.settings, temporal)
+    deposits = DepositActivities(deps.engine, ethereum, rules)
+    withdrawals = WithdrawalActivities(deps.engine, rules, signer, temporal)
+    hot_wallet = HotWalletActivities(deps.engine, ethereum, signer, deps.settings)
+    return [
+        addresses.assign_deposit_address,
+        scanner.scan_deposits,
+        scanner.reset_scanner,
+        deposits.record_deposit,
+        deposits.check_deposit,
+        deposits.credit_deposit,
+        deposits.orphan_deposit,
+        withdrawals.open_withdrawal,
+        withdrawals.assess_withdrawal,
+        withdrawals.remind_compliance,
+        withdrawals.record_approval,
+        withdrawals.release_withdrawal,
+        withdrawals.enqueue_send,
+        withdrawals.record_broadcast,
+        withdrawals.resume_if_unpaused,
+        withdrawals.settle_withdrawal,
+        hot_wallet.prepare_sender,
+        hot_wallet.send_withdrawal,
+        hot_wallet.watch_sends,
+        *_treasury_activities(deps, ethereum, signer, temporal),
+    ]
+
+
+def _treasury_activities(
+    deps: WorkerDeps, ethereum: EthereumClient, signer: SignerSource, temporal: TemporalBridge
+) -> list[Callable[..., Any]]:
+    planning = TreasuryActivities(deps.engine, ethereum, signer, deps.settings)
+    movements = MovementActivities(deps.engine, signer, deps.settings, temporal)
+    address_sends = AddressSendActivities(deps.engine, ethereum, signer, deps.settings)
+    refills = RefillActivities(deps.engine, ethereum, signer, deps.settings)
+    return [
+        planning.plan_sweeps,
+        planning.plan_consolidation,
+        movements.queue_movement,
+        movements.sent_outcomes,
+        movements.settle_movement,
+        address_sends.send_from_deposit_address,
+        address_sends.watch_deposit_address_sends,
+        refills.open_refill,
+        refills.record_refill_approval,
+        refills.accept_refill_transaction,
+        refills.refill_progress,
+        refills.end_refill,
+    ]

@@ -1,5 +1,8 @@
 """Temporal Schedules the workers keep in place: created at worker start, idempotently.
 
+Reconciliation, and per chain the treasury's Sweep (hot -> cold, refills when low) and
+Consolidation (deposit addresses -> hot).
+
 Every worker calls ``ensure_schedules`` when it starts. The first creates each schedule;
 the others find it and update its action and interval to their settings, keeping its
 state, so a schedule ops paused (``temporal schedule toggle --pause``) stays paused.
@@ -25,18 +28,26 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from croupier.core.settings import Settings
+from croupier.sweeps.keys import consolidation_workflow_id, sweep_workflow_id
 from croupier.workers.logs import get_logger
 from croupier.workflows import search_attributes as keys
+from croupier.workflows.consolidation import FLOW as CONSOLIDATION_FLOW
+from croupier.workflows.consolidation import ConsolidationInput, ConsolidationWorkflow
 from croupier.workflows.reconciliation import (
     FLOW,
     RECONCILIATION_WORKFLOW_ID,
     ReconciliationInput,
     ReconciliationWorkflow,
 )
+from croupier.workflows.sweep import FLOW as SWEEP_FLOW
+from croupier.workflows.sweep import SweepInput, SweepWorkflow
 
 log = get_logger(__name__)
 
 RECONCILIATION_SCHEDULE_ID = "reconciliation"
+# Chains whose hot wallets are swept and deposit addresses consolidated (Bitcoin joins
+# once it has a hot-wallet sender).
+TREASURY_CHAINS = ("ethereum",)
 
 
 def reconciliation_schedule(settings: Settings) -> Schedule:
@@ -59,11 +70,75 @@ def reconciliation_schedule(settings: Settings) -> Schedule:
     )
 
 
+def sweep_schedule(settings: Settings, chain: str) -> Schedule:
+    """Every ``treasury_sweep_interval_s``, one Sweep of the chain's hot wallet; a run
+    still going (a sweep waiting for its confirmations) makes the next one skip, and a
+    run that timed out leaves its sweep held for the next run to resume."""
+    interval = timedelta(seconds=settings.treasury_sweep_interval_s)
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            SweepWorkflow.run,
+            SweepInput(chain=chain),
+            id=sweep_workflow_id(chain),
+            task_queue=settings.temporal_task_queue,
+            execution_timeout=max(interval * 4, timedelta(hours=1)),
+            typed_search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(keys.FLOW, SWEEP_FLOW)]
+            ),
+            static_summary=f"Scheduled sweep of the {chain} hot wallet to cold",
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=interval),
+    )
+
+
+def consolidation_schedule(settings: Settings, chain: str) -> Schedule:
+    """Every ``treasury_consolidation_interval_s``, one Consolidation of the chain's
+    deposit addresses into its hot wallet; overlap skips, as for sweeps."""
+    interval = timedelta(seconds=settings.treasury_consolidation_interval_s)
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            ConsolidationWorkflow.run,
+            ConsolidationInput(chain=chain),
+            id=consolidation_workflow_id(chain),
+            task_queue=settings.temporal_task_queue,
+            execution_timeout=max(interval * 4, timedelta(hours=2)),
+            typed_search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(keys.FLOW, CONSOLIDATION_FLOW)]
+            ),
+            static_summary=f"Scheduled consolidation of {chain} deposit addresses",
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=interval),
+    )
+
+
+def desired_schedules(settings: Settings) -> dict[str, Schedule]:
+    """Every schedule a worker keeps in place, by id."""
+    schedules = {RECONCILIATION_SCHEDULE_ID: reconciliation_schedule(settings)}
+    for chain in TREASURY_CHAINS:
+        schedules[sweep_schedule_id(chain)] = sweep_schedule(settings, chain)
+        schedules[consolidation_schedule_id(chain)] = consolidation_schedule(settings, chain)
+    return schedules
+
+
+def sweep_schedule_id(chain: str) -> str:
+    return f"treasury-{sweep_workflow_id(chain)}"
+
+
+def consolidation_schedule_id(chain: str) -> str:
+    return f"treasury-{consolidation_workflow_id(chain)}"
+
+
 async def ensure_schedules(client: Client, settings: Settings) -> None:
-    desired = reconciliation_schedule(settings)
+    for schedule_id, desired in desired_schedules(settings).items():
+        await _ensure_schedule(client, schedule_id, desired)
+
+
+async def _ensure_schedule(client: Client, schedule_id: str, desired: Schedule) -> None:
     try:
-        await client.create_schedule(RECONCILIATION_SCHEDULE_ID, desired)
-        log.info("schedule created", schedule_id=RECONCILIATION_SCHEDULE_ID)
+        await client.create_schedule(schedule_id, desired)
+        log.info("schedule created", schedule_id=schedule_id)
         return
     except ScheduleAlreadyRunningError:
         pass
@@ -71,5 +146,5 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
     def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
         return ScheduleUpdate(schedule=replace(desired, state=current.description.schedule.state))
 
-    await client.get_schedule_handle(RECONCILIATION_SCHEDULE_ID).update(keep_state)
-    log.info("schedule updated", schedule_id=RECONCILIATION_SCHEDULE_ID)
+    await client.get_schedule_handle(schedule_id).update(keep_state)
+    log.info("schedule updated", schedule_id=schedule_id)

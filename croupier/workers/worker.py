@@ -7,13 +7,17 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from croupier.core.settings import Settings
 from croupier.ledger.db import check_database, make_engine
 from croupier.workers import registry
 from croupier.workers.logs import get_logger
+from croupier.workers.metrics import start_worker_metrics, temporal_runtime
+from croupier.workers.schedules import ensure_schedules
 from croupier.workflows.client import connect
+from croupier.workflows.deposit_scanner import ensure_deposit_scanner
 
 log = get_logger(__name__)
 
@@ -44,8 +48,14 @@ async def run_worker(settings: Settings) -> None:
         pool_size=settings.database_pool_size,
         connect_timeout_s=settings.database_connect_timeout_s,
     )
+    runtime = temporal_runtime(settings)
+    if runtime is not None:
+        # Before the first client: every client and worker of the process uses the default.
+        Runtime.set_default(runtime)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    deps = registry.WorkerDeps(settings=settings, engine=engine)
+    await ensure_schedules(client, settings)
+    metrics_server = start_worker_metrics(settings, engine)
+    deps = registry.WorkerDeps(settings=settings, engine=engine, temporal=client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -53,6 +63,8 @@ async def run_worker(settings: Settings) -> None:
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings.temporal_task_queue, deps, executor)
         async with worker:
+            if settings.deposit_scanner_enabled:
+                await ensure_deposit_scanner(client, settings.temporal_task_queue)
             log.info(
                 "worker polling",
                 task_queue=settings.temporal_task_queue,
@@ -60,4 +72,6 @@ async def run_worker(settings: Settings) -> None:
             )
             await stop.wait()
             log.info("worker stopping")
+    if metrics_server is not None:
+        metrics_server.shutdown()
     engine.dispose()

@@ -9,6 +9,8 @@ transaction is broadcast again, one stuck past ``hot_wallet_stuck_after_s`` is r
 with the same nonce and at least 10% higher fees, and once a transaction is final at
 the required depth the withdrawal is told (``send_progress`` signal), which settles or
 releases its hold. Every transaction of a send shares its nonce, so at most one pays.
+Treasury movements (sweeps to cold, gas top-ups; ``croupier.sweeps``) queue here the
+same way, naming the workflow to tell in ``SendRequest.reply_to``.
 
 State (queue, sends in flight, next nonce) is carried across continue-as-new; a sender
 started afresh restores the unfinished sends from the database.
@@ -204,7 +206,9 @@ class HotWalletSenderWorkflow:
                 # A refusal before anything was signed (a malformed request): fail it.
                 self._queue.pop(0)
                 note = str(error.cause) if isinstance(error.cause, ApplicationError) else str(error)
-                await self._tell(SendProgress(head.withdrawal_id, ProgressKind.FAILED, note=note))
+                await self._tell(
+                    SendProgress(head.withdrawal_id, ProgressKind.FAILED, note=note), head.reply_to
+                )
                 continue
             self._waiting = attempt.wait_reason
             if attempt.in_flight is None:
@@ -219,7 +223,8 @@ class HotWalletSenderWorkflow:
                     ProgressKind.BROADCAST,
                     tx_hash=sent.tx_hashes[-1],
                     nonce=sent.nonce,
-                )
+                ),
+                sent.reply_to,
             )
 
     async def _watch(self, hot_index: int) -> None:
@@ -243,7 +248,8 @@ class HotWalletSenderWorkflow:
                             tx_hash=send.tx_hashes[-1],
                             nonce=send.nonce,
                             note=status.note,
-                        )
+                        ),
+                        send.reply_to,
                     )
                 continue
             self._in_flight = self._without_send(send.withdrawal_id)
@@ -260,12 +266,14 @@ class HotWalletSenderWorkflow:
                     nonce=send.nonce,
                     fee_paid_wei=status.fee_paid_wei,
                     note=status.note,
-                )
+                ),
+                send.reply_to,
             )
 
-    async def _tell(self, progress: SendProgress) -> None:
+    async def _tell(self, progress: SendProgress, reply_to: str | None) -> None:
+        """Signal the send's workflow: ``reply_to``, else the withdrawal's own."""
         handle = workflow.get_external_workflow_handle(
-            withdrawal_workflow_id(uuid.UUID(progress.withdrawal_id))
+            reply_to or withdrawal_workflow_id(uuid.UUID(progress.withdrawal_id))
         )
         try:
             await handle.signal("send_progress", progress)

@@ -34,12 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def time_skipping_worker(
     time_skipping_env: WorkflowEnvironment, settings: Settings, engine: Engine
 ) -> AsyncIterator[str]:
     """A worker with every registered workflow and activity on the time-skipping server."""
-    deps = registry.WorkerDeps(settings=settings, engine=engine)
+    deps = registry.WorkerDeps(settings=settings, engine=engine, temporal=time_skipping_env.client)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(time_skipping_env.client, TIME_SKIPPING_QUEUE, deps, executor)
         async with worker:

@@ -18,6 +18,8 @@ ANONYMOUS = "anonymous"
 ADMIN_WITHOUT_TOTP = "admin without TOTP"
 SIGNED_IN = frozenset({*(role.value for role in Role), ADMIN_WITHOUT_TOTP})
 EVERYONE = SIGNED_IN | {ANONYMOUS}
+PLAYERS = frozenset({Role.PLAYER.value})
+MONEY_WATCHERS = frozenset({Role.TREASURY.value, Role.COMPLIANCE.value, Role.ADMIN.value})
 
 # The specification, written out by hand: (method, path) -> who gets past RBAC.
 # Deliberately not derived from ROUTE_ACCESS, so a wrong table entry fails here.
@@ -34,6 +36,61 @@ EXPECTED_CALLERS: dict[RouteKey, frozenset[str]] = {
     ("POST", "/auth/totp/confirm"): SIGNED_IN,
     ("GET", "/me"): SIGNED_IN,
     ("PUT", "/admin/users/{user_id}/role"): frozenset({Role.ADMIN.value}),
+    ("GET", "/metrics"): EVERYONE,
+    ("GET", "/admin/alerts"): MONEY_WATCHERS,
+    ("POST", "/admin/alerts/{alert_id}/ack"): MONEY_WATCHERS,
+    ("GET", "/admin/circuit-breaker"): MONEY_WATCHERS,
+    ("POST", "/admin/circuit-breaker/trip"): MONEY_WATCHERS,
+    ("POST", "/admin/circuit-breaker/resume"): frozenset({Role.COMPLIANCE.value, Role.ADMIN.value}),
+    # Play: players only (staff accounts do not gamble); the verifier is for everyone.
+    ("POST", "/bets"): PLAYERS,
+    ("GET", "/bets/{bet_id}"): PLAYERS,
+    ("POST", "/mines"): PLAYERS,
+    ("GET", "/mines/{bet_id}"): PLAYERS,
+    ("POST", "/mines/{bet_id}/reveal"): PLAYERS,
+    ("POST", "/mines/{bet_id}/cashout"): PLAYERS,
+    ("GET", "/fairness"): PLAYERS,
+    ("POST", "/fairness/rotate"): PLAYERS,
+    ("POST", "/fairness/client-seed"): PLAYERS,
+    ("POST", "/verify/{game}"): EVERYONE,
+    ("GET", "/balances"): PLAYERS,
+    ("GET", "/statement"): PLAYERS,
+    ("POST", "/dev/credit"): PLAYERS,
+    # Crash: anyone may watch the shared round; only players bet and cash out.
+    ("GET", "/crash/current"): EVERYONE,
+    ("POST", "/crash/bets"): PLAYERS,
+    ("POST", "/crash/bets/{bet_id}/cashout"): PLAYERS,
+    # Compliance: players manage their own KYC and limits; only compliance decides KYC.
+    ("POST", "/kyc"): PLAYERS,
+    ("GET", "/kyc"): PLAYERS,
+    ("GET", "/admin/kyc"): frozenset({Role.COMPLIANCE.value}),
+    ("GET", "/admin/kyc/{review_id}"): frozenset({Role.COMPLIANCE.value}),
+    ("POST", "/admin/kyc/{review_id}/approve"): frozenset({Role.COMPLIANCE.value}),
+    ("POST", "/admin/kyc/{review_id}/reject"): frozenset({Role.COMPLIANCE.value}),
+    ("POST", "/admin/kyc/{review_id}/request-info"): frozenset({Role.COMPLIANCE.value}),
+    ("GET", "/limits"): PLAYERS,
+    ("PUT", "/limits"): PLAYERS,
+    ("POST", "/self-exclusion"): PLAYERS,
+    ("POST", "/cool-off"): PLAYERS,
+    # Payments: deposits and withdrawals are the player's; staff read any withdrawal;
+    # compliance (or an admin) decides those awaiting a decision.
+    ("GET", "/deposits/address"): PLAYERS,
+    ("GET", "/deposits"): PLAYERS,
+    ("POST", "/withdrawals"): PLAYERS,
+    ("GET", "/withdrawals/{withdrawal_id}"): PLAYERS
+    | {Role.SUPPORT.value, Role.COMPLIANCE.value, Role.ADMIN.value},
+    ("POST", "/withdrawals/{withdrawal_id}/cancel"): PLAYERS,
+    ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): frozenset(
+        {Role.COMPLIANCE.value, Role.ADMIN.value}
+    ),
+    ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): frozenset(
+        {Role.COMPLIANCE.value, Role.ADMIN.value}
+    ),
+    # Treasury: refills are raised, approved and answered by treasury staff only.
+    ("POST", "/admin/refills"): frozenset({Role.TREASURY.value}),
+    ("GET", "/admin/refills/{refill_id}"): MONEY_WATCHERS,
+    ("POST", "/admin/refills/{refill_id}/approve"): frozenset({Role.TREASURY.value}),
+    ("POST", "/admin/refills/{refill_id}/tx"): frozenset({Role.TREASURY.value}),
     # Last: it ends the session the other checks ride on.
     ("POST", "/auth/logout"): SIGNED_IN,
 }
@@ -77,7 +134,9 @@ async def test_every_route_for_every_role_is_allowed_or_denied_as_specified(
 ) -> None:
     refresh_tokens = await _one_session_per_caller(api, engine)
     for (method, path), allowed in EXPECTED_CALLERS.items():
-        concrete_path = path.replace("{user_id}", str(uuid.uuid4()))
+        concrete_path = path.replace("{user_id}", str(uuid.uuid4())).replace("{alert_id}", "0")
+        concrete_path = concrete_path.replace("{review_id}", str(uuid.uuid4()))
+        concrete_path = concrete_path.replace("{refill_id}", str(uuid.uuid4()))
         for caller in sorted(EVERYONE):
             headers: dict[str, str] = {}
             if caller != ANONYMOUS:
