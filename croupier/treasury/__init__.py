@@ -8,4 +8,6 @@
   chain).
 - ``signer``: ``HDSigner``, which turns the seed into addresses and signatures. Private
   keys never leave this package: callers get addresses and signed transactions.
+- ``sweep_policy``, ``consolidation``: pure hot/cold policy (how much to sweep to cold or
+  ask back from it) and deposit-address sweep planning; ``croupier.sweeps`` books them.
 """

@@ -24,6 +24,10 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+# Sandboxed like workflow code: its own pass-through imports (the activity payloads)
+# then resolve inside the sandbox.
+from croupier.workflows.treasury_sends import HotWalletSends, drive_address_sends
+
 with workflow.unsafe.imports_passed_through():
     from croupier.activities.movements import MovementView
     from croupier.activities.treasury import (
@@ -34,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from croupier.sweeps.movements import MovementKind, MovementStatus
     from croupier.workflows import search_attributes as keys
     from croupier.workflows.hot_wallet_sender import SendProgress
-    from croupier.workflows.treasury_sends import HotWalletSends, drive_address_sends
 
 FLOW = "treasury-consolidation"
 MAX_ROUNDS = 2

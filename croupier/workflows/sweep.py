@@ -27,6 +27,10 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ParentClosePolicy
 
+# Sandboxed like workflow code: its own pass-through imports (the activity payloads)
+# then resolve inside the sandbox.
+from croupier.workflows.treasury_sends import HotWalletSends
+
 with workflow.unsafe.imports_passed_through():
     from croupier.activities.treasury import SweepOrder, SweepStep, TreasuryActivities
     from croupier.core.money import Currency, format_decimal
@@ -35,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
     from croupier.workflows import search_attributes as keys
     from croupier.workflows.hot_wallet_sender import SendProgress
     from croupier.workflows.refill import RefillInput, RefillWorkflow
-    from croupier.workflows.treasury_sends import HotWalletSends
 
 FLOW = "treasury-sweep"
 PLAN_TIMEOUT = timedelta(minutes=2)

@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
     from croupier.activities.movements import MovementActivities, MovementOutcome, MovementView
     from croupier.workflows.hot_wallet_sender import ProgressKind, SendProgress
 
-DB_TIMEOUT = timedelta(seconds=30)
 CHAIN_TIMEOUT = timedelta(minutes=2)
 HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(
@@ -140,11 +139,7 @@ async def _settle(outcome: MovementOutcome) -> MovementView:
 
 async def _activity(method: Callable[[Any, A], R], argument: A) -> R:
     return await workflow.execute_activity_method(
-        method,
-        argument,
-        start_to_close_timeout=CHAIN_TIMEOUT,
-        heartbeat_timeout=HEARTBEAT_TIMEOUT,
-        retry_policy=RETRY,
+        method, argument, start_to_close_timeout=CHAIN_TIMEOUT, retry_policy=RETRY
     )
 
 

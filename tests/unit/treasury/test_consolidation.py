@@ -70,11 +70,7 @@ def test_a_round_is_bounded_and_takes_addresses_in_the_order_given() -> None:
     assert [step.hd_index for step in steps] == list(range(7))
 
 
-@given(
-    st.lists(
-        st.tuples(st.integers(0, 10**18), st.integers(0, 10**9)), min_size=0, max_size=30
-    )
-)
+@given(st.lists(st.tuples(st.integers(0, 10**18), st.integers(0, 10**9)), min_size=0, max_size=30))
 def test_every_step_is_affordable_and_one_per_address(balances: list[tuple[int, int]]) -> None:
     holdings = [holding(n, ETH=eth, USDT=usdt) for n, (eth, usdt) in enumerate(balances)]
     steps = plan_round(holdings, RULES)
