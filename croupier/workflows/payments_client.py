@@ -9,7 +9,6 @@ first withdrawal instead of opening a second.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,16 +16,11 @@ from typing import TypeVar
 
 from temporalio.client import (
     Client,
-    WorkflowFailureError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from croupier.activities.addresses import AddressRequest, AssignedAddress
-from croupier.core.errors import CroupierError, ServiceUnavailable
 from croupier.core.money import format_decimal
 from croupier.payments.errors import (
     WithdrawalNotAwaitingDecision,
@@ -37,7 +31,7 @@ from croupier.payments.keys import deposit_address_workflow_id, withdrawal_workf
 from croupier.payments.rules import WithdrawalRequest
 from croupier.payments.states import WithdrawalStatus
 from croupier.workflows.deposit_address import DepositAddressWorkflow
-from croupier.workflows.refusals import typed_error
+from croupier.workflows.refusals import answered, typed_or_unavailable
 from croupier.workflows.withdrawal import (
     CancelRequest,
     StaffDecision,
@@ -152,31 +146,14 @@ class PaymentsClient:
         """A retried request for a withdrawal whose workflow has ended: its outcome."""
         view = await self.client.get_workflow_handle(workflow_id).query(WithdrawalWorkflow.view)
         if view.status == WithdrawalStatus.REFUSED.value:
-            raise typed_error(_refusal(view)) or ServiceUnavailable("refused")
+            raise typed_or_unavailable(_refusal(view))
         return view
 
     async def _guard(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run ``call`` within the timeout, turning Temporal failures into typed errors."""
-        try:
-            return await asyncio.wait_for(call(), timeout=self.timeout_s)
-        except (WorkflowUpdateFailedError, WorkflowFailureError) as error:
-            raise _typed(error) from None
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            raise ServiceUnavailable(
-                f"no answer within {self.timeout_s:.0f} s; retry with the same Idempotency-Key"
-            ) from None
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise WithdrawalNotFound("no such withdrawal") from None
-            raise ServiceUnavailable(f"Temporal refused the call: {error.message}") from None
+        return await answered(
+            call, timeout_s=self.timeout_s, not_found=WithdrawalNotFound("no such withdrawal")
+        )
 
 
 def _refusal(view: WithdrawalView) -> ApplicationError:
     return ApplicationError(view.refusal or "refused", type=view.refusal_code or "refused")
-
-
-def _typed(error: BaseException) -> CroupierError:
-    typed = typed_error(error)
-    if typed is None:
-        return ServiceUnavailable(f"the workflow failed the request: {error}")
-    return typed

@@ -8,12 +8,22 @@ error, so the API answers a refused bet exactly as if it had refused it itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
+from temporalio.client import (
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.service import RPCError, RPCStatusCode
 
-from croupier.core.errors import Conflict, CroupierError, RateLimited
+from croupier.core.errors import Conflict, CroupierError, RateLimited, ServiceUnavailable
+
+T = TypeVar("T")
 
 
 def refusal(error: CroupierError) -> ApplicationError:
@@ -52,6 +62,37 @@ def typed_error(failure: BaseException) -> CroupierError | None:
             current.__cause__ if current.__cause__ is not None else getattr(current, "cause", None)
         )
     return None
+
+
+def typed_or_unavailable(failure: BaseException) -> CroupierError:
+    """The typed error a failed call carries, or ``ServiceUnavailable`` when it carries none."""
+    typed = typed_error(failure)
+    if typed is None:
+        return ServiceUnavailable(f"the workflow failed the request: {failure}")
+    return typed
+
+
+async def answered(
+    call: Callable[[], Awaitable[T]], *, timeout_s: float, not_found: CroupierError
+) -> T:
+    """Run an API-side call on a workflow within ``timeout_s``, failures as typed errors.
+
+    A refusal comes back as its typed error, a missing workflow as ``not_found``, and a
+    timeout or an unreachable server as ``ServiceUnavailable`` (a retry with the same
+    Idempotency-Key then gets the first result).
+    """
+    try:
+        return await asyncio.wait_for(call(), timeout=timeout_s)
+    except (WorkflowUpdateFailedError, WorkflowFailureError) as error:
+        raise typed_or_unavailable(error) from None
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise ServiceUnavailable(
+            f"no answer within {timeout_s:.0f} s; retry with the same Idempotency-Key"
+        ) from None
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise not_found from None
+        raise ServiceUnavailable(f"Temporal refused the call: {error.message}") from None
 
 
 class _UnknownRefusal(Conflict):

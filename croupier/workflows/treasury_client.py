@@ -7,7 +7,6 @@ a client retries with the same ``Idempotency-Key`` (the refill id is derived fro
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,15 +14,10 @@ from typing import TypeVar
 
 from temporalio.client import (
     Client,
-    WorkflowFailureError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
-from croupier.core.errors import CroupierError, ServiceUnavailable
 from croupier.core.money import Currency, format_decimal
 from croupier.sweeps.errors import (
     RefillAlreadyApprovedBy,
@@ -40,7 +34,7 @@ from croupier.workflows.refill import (
     RefillView,
     RefillWorkflow,
 )
-from croupier.workflows.refusals import typed_error
+from croupier.workflows.refusals import answered, typed_or_unavailable
 
 DEFAULT_TIMEOUT_S = 30.0
 T = TypeVar("T")
@@ -137,27 +131,10 @@ class TreasuryClient:
         view = await self.client.get_workflow_handle(workflow_id).query(RefillWorkflow.view)
         if view.status == RefillStatus.REFUSED.value:
             refused = ApplicationError(view.refusal or "refused", type=view.refusal_code)
-            raise typed_error(refused) or ServiceUnavailable("refused")
+            raise typed_or_unavailable(refused)
         return view
 
     async def _guard(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run ``call`` within the timeout, turning Temporal failures into typed errors."""
-        try:
-            return await asyncio.wait_for(call(), timeout=self.timeout_s)
-        except (WorkflowUpdateFailedError, WorkflowFailureError) as error:
-            raise _typed(error) from None
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            raise ServiceUnavailable(
-                f"no answer within {self.timeout_s:.0f} s; retry with the same Idempotency-Key"
-            ) from None
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise RefillNotFound("no such refill") from None
-            raise ServiceUnavailable(f"Temporal refused the call: {error.message}") from None
-
-
-def _typed(error: BaseException) -> CroupierError:
-    typed = typed_error(error)
-    if typed is None:
-        return ServiceUnavailable(f"the workflow failed the request: {error}")
-    return typed
+        return await answered(
+            call, timeout_s=self.timeout_s, not_found=RefillNotFound("no such refill")
+        )
