@@ -44,6 +44,11 @@ def _worker(settings: Settings, task_queue: str, name: str) -> ManagedProcess:
         # The same data dir: the same seed sealing key as the test's own worker.
         "CROUPIER_DATA_DIR": str(settings.data_dir),
         "CROUPIER_DEV_FAUCET_ENABLED": "true",
+        # This worker settles bets only: no chain scanner on the shared server, no
+        # metrics ports that the session's other processes may hold.
+        "CROUPIER_DEPOSIT_SCANNER_ENABLED": "false",
+        "CROUPIER_WORKER_METRICS_PORT": "0",
+        "CROUPIER_TEMPORAL_METRICS_PORT": "0",
     }
     croupier = Path(sys.executable).parent / "croupier"
     return ManagedProcess(name, [str(croupier), "worker"], env=env).start()
