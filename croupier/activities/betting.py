@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from croupier.activities.failures import maps_business_failures
+from croupier.activities.gambling_guard import responsible_gambling_guard
 from croupier.betting import seed_pairs
 from croupier.betting.bets import BetRecord, SeedRef
 from croupier.betting.errors import FaucetDisabled
@@ -171,7 +172,9 @@ class BettingActivities:
     settler: Settler = field(init=False)
 
     def __post_init__(self) -> None:
-        self.settler = Settler(self.engine, self.sealer, self.clock)
+        self.settler = Settler(
+            self.engine, self.sealer, self.clock, responsible_gambling_guard(self.clock)
+        )
 
     @activity.defn(name="betting.open_session")
     @maps_business_failures

@@ -23,7 +23,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, select, text
+from sqlalchemy import Connection, Row, and_, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from croupier.betting.errors import BetAlreadySettled, BetNotFound, NonceReused
@@ -212,6 +212,19 @@ def find_bet(bind: Bind, bet_id: uuid.UUID) -> BetRecord | None:
     """The bet with this id, or None."""
     with single_statement(bind) as conn:
         return _load(conn, [bet_id]).get(bet_id)
+
+
+def net_loss(conn: Connection, user_id: uuid.UUID, currency: Currency, since: datetime) -> int:
+    """Stakes minus payouts of ``user_id`` in ``currency`` since ``since`` (may be negative).
+
+    Open bets count their stake and no payout yet: the money is already at risk. This is
+    what a player's loss limit is measured against.
+    """
+    _check_aware(since, "since")
+    query = select(
+        func.coalesce(func.sum(bets.c.amount), 0) - func.coalesce(func.sum(bets.c.payout), 0)
+    ).where(bets.c.user_id == user_id, bets.c.currency == currency.value, bets.c.created_at > since)
+    return _int(conn.execute(query).scalar_one())
 
 
 def bet_from_row(row: Row[Any]) -> BetRecord:

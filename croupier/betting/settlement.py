@@ -15,7 +15,7 @@ the bet's nonce was never used and no outcome was shown: the next bet may take i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
@@ -119,13 +119,25 @@ class _Claim:
     server_seed: str | None = field(repr=False)
 
 
+# Called with the settlement's connection before a NEW bet stakes anything; raises a
+# typed error to refuse it (responsible-gambling limits live outside this package).
+BetGuard = Callable[[Connection, "SeededBet"], None]
+
+
+def allow_every_bet(conn: Connection, bet: SeededBet) -> None:
+    """The guard of a settler that enforces no player restrictions (tests, tools)."""
+
+
 class Settler:
     """Settles seeded bets against one database; safe to share between threads."""
 
-    def __init__(self, engine: Engine, sealer: SeedSealer, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, sealer: SeedSealer, clock: Clock, guard: BetGuard = allow_every_bet
+    ) -> None:
         self._engine = engine
         self._sealer = sealer
         self._clock = clock
+        self._guard = guard
         self._accounts: dict[tuple[uuid.UUID, Currency], BetAccounts] = {}
         self._accounts_lock = Lock()
 
@@ -138,6 +150,8 @@ class Settler:
                 return claim.stored
             assert claim.server_seed is not None
             bet = claim.bet
+            if claim.stored is None:
+                self._guard(conn, bet)
             settled = bet.settled(round_result(bet, claim.server_seed), self._clock.now())
             movements = [stake_request(settled, accounts)]
             payout = payout_request(settled, accounts)
@@ -156,6 +170,7 @@ class Settler:
             claim = self._claim(conn, bet)
             if claim.stored is not None:
                 return claim.stored
+            self._guard(conn, claim.bet)
             record = claim.bet.record()
             transfer(conn, stake_request(record, accounts))
             return record_bet(conn, record)
