@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from croupier.api.auth.models import problem_responses
+from croupier.api.fields import MinorUnits, Reason
 from croupier.api.idempotency import Idempotent
 from croupier.api.rbac import Claims
 from croupier.api.state import AppState, app_state
@@ -29,16 +30,6 @@ from croupier.workflows.refill import RefillView
 from croupier.workflows.treasury_client import TreasuryClient
 
 router = APIRouter(tags=["treasury"])
-
-MinorUnits = Annotated[
-    str,
-    Field(
-        pattern=r"^[0-9]{1,78}$",
-        description="an amount in minor units (wei, token base units), as a decimal string",
-        examples=["5000000000000000000"],
-    ),
-]
-Reason = Annotated[str, Field(min_length=1, max_length=500, description="why, for the record")]
 
 
 def treasury_client(request: Request) -> TreasuryClient:

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    Numeric,
     SmallInteger,
     Table,
     Text,
@@ -18,8 +17,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from croupier.ledger.schema import MinorUnits
+
 metadata = MetaData()
-Amount = Numeric(78, 0)
+# Money columns: NUMERIC(78,0) that reads back as int, as the ledger's do.
+Amount = MinorUnits()
 
 # One HD index per player, from a sequence, for every chain: the player's key is
 # m/44'/60'/0'/0/<hd_index> on Ethereum (and the same index on Bitcoin's path later).

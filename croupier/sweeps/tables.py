@@ -9,15 +9,17 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    Numeric,
     SmallInteger,
     Table,
     Text,
     Uuid,
 )
 
+from croupier.ledger.schema import MinorUnits
+
 metadata = MetaData()
-Amount = Numeric(78, 0)
+# Money columns: NUMERIC(78,0) that reads back as int, as the ledger's do.
+Amount = MinorUnits()
 
 # One on-chain movement of the casino's own coins, keyed by its business id.
 treasury_movements = Table(

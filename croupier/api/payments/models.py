@@ -12,22 +12,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from croupier.activities.addresses import AssignedAddress
+from croupier.api.fields import MinorUnits, Reason
 from croupier.core.money import Currency, format_decimal
 from croupier.payments.deposits import DepositRecord
 from croupier.workflows.withdrawal import WithdrawalView
 
-MinorUnits = Annotated[
-    str,
-    Field(
-        pattern=r"^[0-9]{1,78}$",
-        description="an amount in minor units (wei, token base units), as a decimal string",
-        examples=["50000000000000000"],
-    ),
-]
 CurrencyCode = Annotated[
     str, Field(min_length=2, max_length=10, description="ETH or USDT", examples=["ETH"])
 ]
-Reason = Annotated[str, Field(min_length=1, max_length=500, description="why, for the record")]
 
 
 class DepositAddressResponse(BaseModel):
