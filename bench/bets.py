@@ -19,6 +19,13 @@ have a GIL of their own, as in production. Both phases run on those same workers
 the ledger must reconcile and every bet must have its bet row. The last line is JSON;
 the target is ``ratio`` (bets/noop) >= 0.6.
 
+On a machine shared with other work the rates move with its load, so the JSON also has
+the CPU each operation cost the measured system (``cpu_ms_per_noop``,
+``cpu_ms_per_bet``, from the best rounds): the bench process, its children (Temporal
+server, workers) and the local PostgreSQL backends of the scratch database, per
+request answered. Their quotient ``cpu_ratio`` is what ``ratio`` would be if every
+phase were bound by CPU alone.
+
     python -m bench.bets [--players 200] [--workers 1] [--seconds 10] [--rounds 2]
                          [--http-players 50]
 """
@@ -38,12 +45,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -123,22 +131,27 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 async with _workers(settings, args.workers) as workers_rss_mb:
                     noop_calls = await _noop_callers(client, args)
                     bet_calls = await _bet_callers(client, settings, args)
-                    noop, bets, latencies_s = await _alternate(noop_calls, bet_calls, args)
+                    meter = _CpuMeter(make_url(url).database or "")
+                    noop, bets = await _alternate(noop_calls, bet_calls, args, meter)
                     http = await _http_phase(settings, args)
                 _check_books(engine)
             finally:
                 engine.dispose()
     bench_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    latencies_s = bets.latencies
     return {
-        "noop_updates_per_s": round(noop, 1),
-        "bets_per_s": round(bets, 1),
-        "ratio": round(bets / noop, 3),
+        "noop_updates_per_s": round(noop.rate, 1),
+        "bets_per_s": round(bets.rate, 1),
+        "ratio": round(bets.rate / noop.rate, 3),
         "p50_ms": round(statistics.median(latencies_s) * 1000, 1),
         "p99_ms": round(statistics.quantiles(latencies_s, n=100)[98] * 1000, 1),
         # The bench process plus each worker process at its peak.
         "peak_rss_mb": round(bench_rss_mb + sum(workers_rss_mb), 1),
         "http_bets_per_s": round(http, 1),
         "worker_processes": args.workers,
+        "cpu_ms_per_noop": round(noop.cpu_ms_per_request, 2),
+        "cpu_ms_per_bet": round(bets.cpu_ms_per_request, 2),
+        "cpu_ratio": round(noop.cpu_ms_per_request / bets.cpu_ms_per_request, 3),
     }
 
 
@@ -186,25 +199,77 @@ async def _bet_callers(
     return list(await asyncio.gather(*(fund(uuid.uuid4()) for _ in range(args.players))))
 
 
+@dataclass(frozen=True)
+class _Phase:
+    """One closed-loop phase: ``rate`` counts the requests answered in time; the CPU is
+    divided by all answered, the stragglers past the deadline included."""
+
+    rate: float
+    latencies: list[float]
+    cpu_ms_per_request: float
+
+
 async def _alternate(
     noop_calls: list[Callable[[int], Awaitable[object]]],
     bet_calls: list[Callable[[int], Awaitable[object]]],
     args: argparse.Namespace,
-) -> tuple[float, float, list[float]]:
+    meter: _CpuMeter,
+) -> tuple[_Phase, _Phase]:
     """(a) then (b), ``--rounds`` times; each keeps its best round, so a burst of load
     from another process on the machine does not decide the ratio."""
-    best_noop, best_bets, best_latencies = 0, 0, [0.0]
+    best: dict[str, _Phase] = {}
     for round_number in range(1, args.rounds + 1):
-        noop, _ = await _closed_loop(
-            f"(a) no-op updates, round {round_number}", noop_calls, args.seconds
-        )
-        bets, latencies = await _closed_loop(
-            f"(b) dice bets, round {round_number}", bet_calls, args.seconds
-        )
-        best_noop = max(best_noop, noop)
-        if bets > best_bets:
-            best_bets, best_latencies = bets, latencies
-    return best_noop / args.seconds, best_bets / args.seconds, best_latencies
+        for kind, label, calls in (
+            ("noop", "(a) no-op updates", noop_calls),
+            ("bets", "(b) dice bets", bet_calls),
+        ):
+            cpu_before = meter.seconds()
+            count, latencies, answered = await _closed_loop(
+                f"{label}, round {round_number}", calls, args.seconds
+            )
+            cpu_ms = (meter.seconds() - cpu_before) * 1000
+            phase = _Phase(count / args.seconds, latencies, cpu_ms / max(answered, 1))
+            if kind not in best or phase.rate > best[kind].rate:
+                best[kind] = phase
+    return best["noop"], best["bets"]
+
+
+class _CpuMeter:
+    """CPU seconds used so far by the bench process, its descendants (the Temporal
+    server, the workers) and the PostgreSQL backends whose process title names the
+    scratch database (none when the server is on another machine)."""
+
+    def __init__(self, database: str) -> None:
+        self._database = database.encode()
+        self._tick_s = 1 / os.sysconf("SC_CLK_TCK")
+
+    def seconds(self) -> float:
+        parents: dict[int, int] = {}
+        used: dict[int, float] = {}
+        backends: set[int] = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                title = (entry / "cmdline").read_bytes()
+            except OSError:  # the process ended meanwhile
+                continue
+            pid = int(entry.name)
+            parents[pid] = int(fields[1])
+            used[pid] = (int(fields[11]) + int(fields[12])) * self._tick_s
+            if self._database and self._database in title:
+                backends.add(pid)
+        own = os.getpid()
+        return sum(t for pid, t in used.items() if pid in backends or _descends(pid, own, parents))
+
+
+def _descends(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        pid = parents.get(pid, 0)
+    return False
 
 
 async def _http_phase(settings: Settings, args: argparse.Namespace) -> float:
@@ -228,7 +293,7 @@ async def _http_phase(settings: Settings, args: argparse.Namespace) -> float:
 
             return bet
 
-        count, _ = await _closed_loop("(c) HTTP bets", [better(t) for t in tokens], args.seconds)
+        count, _, _ = await _closed_loop("(c) HTTP bets", [better(t) for t in tokens], args.seconds)
     return float(count / args.seconds)
 
 
@@ -250,18 +315,22 @@ async def _http_player(http: httpx.AsyncClient) -> str:
 
 async def _closed_loop(
     label: str, calls: list[Callable[[int], Awaitable[object]]], seconds: float
-) -> tuple[int, list[float]]:
+) -> tuple[int, list[float], int]:
     """Each caller sends one request after another until the time is up; returns the
-    requests completed in time and their latencies."""
+    requests completed in time, their latencies, and all requests answered (those in
+    flight at the deadline too)."""
     latencies: list[float] = []
+    answered = 0
     deadline = time.perf_counter() + seconds
 
     async def loop(call: Callable[[int], Awaitable[object]]) -> None:
+        nonlocal answered
         sequence = 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             await call(sequence)
             finished = time.perf_counter()
+            answered += 1
             if finished <= deadline:
                 latencies.append(finished - started)
             sequence += 1
@@ -284,7 +353,7 @@ async def _closed_loop(
         ticker = asyncio.create_task(tick())
         await asyncio.gather(*(loop(call) for call in calls))
         await ticker
-    return len(latencies), latencies
+    return len(latencies), latencies, answered
 
 
 @asynccontextmanager

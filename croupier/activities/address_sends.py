@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from temporalio import activity
 
+from croupier.activities.btc_consolidation import BitcoinConsolidation
 from croupier.activities.failures import maps_business_failures
 from croupier.activities.movements import MovementOutcome, fee_paid_wei, gas_limit
 from croupier.activities.signing import SignerSource
@@ -31,6 +32,7 @@ from croupier.chains.ethereum.tx import (
     replacement_fees,
 )
 from croupier.core.settings import Settings
+from croupier.payments.errors import UnsupportedCurrency
 from croupier.sweeps import address_sends
 from croupier.sweeps.movements import Movement, get_movement
 from croupier.treasury.hd import DEPOSIT_ACCOUNT
@@ -68,13 +70,22 @@ class AddressSendStatus:
 
 
 class AddressSendActivities:
+    """Ethereum's deposit-address transactions here; Bitcoin's batches are stored when
+    planned and handed to ``bitcoin`` (``croupier.activities.btc_consolidation``)."""
+
     def __init__(
-        self, engine: Engine, chain: EthereumClient, signer: SignerSource, settings: Settings
+        self,
+        engine: Engine,
+        chain: EthereumClient,
+        signer: SignerSource,
+        settings: Settings,
+        bitcoin: BitcoinConsolidation | None = None,
     ) -> None:
         self._engine = engine
         self._chain = chain
         self._signer = signer
         self._settings = settings
+        self._bitcoin = bitcoin
 
     @activity.defn(name="treasury.send_from_deposit_address")
     @maps_business_failures
@@ -82,6 +93,10 @@ class AddressSendActivities:
         """Sign (once) and broadcast a consolidation from its deposit address; run again,
         it broadcasts the stored bytes. Fees above the cap make it wait."""
         movement_id, now = order.movement_id, order.now
+        bitcoin = self._bitcoin_of(movement_id)
+        if bitcoin is not None:
+            txid, wait_reason = bitcoin.send(movement_id)
+            return AddressSend(movement_id, txid, wait_reason, now)
         signed = address_sends.attempts(self._engine, movement_id)
         if not signed:
             wait_reason = self._sign_first(get_movement(self._engine, movement_id))
@@ -144,7 +159,20 @@ class AddressSendActivities:
             return f"the node refused it: {error}"
         return None
 
+    def _bitcoin_of(self, movement_id: str) -> BitcoinConsolidation | None:
+        """The Bitcoin consolidation a movement of that chain goes to (None: Ethereum)."""
+        chain = get_movement(self._engine, movement_id).chain
+        if chain == self._chain.chain:
+            return None
+        if self._bitcoin is None:
+            raise UnsupportedCurrency(f"this worker moves no {chain} coins")
+        return self._bitcoin
+
     def _watch(self, send: AddressSend, now: datetime) -> AddressSendStatus:
+        bitcoin = self._bitcoin_of(send.movement_id)
+        if bitcoin is not None:
+            outcome, note = bitcoin.watch(send.movement_id)
+            return AddressSendStatus(send, outcome, note)
         if send.tx_hash is None:  # never signed (fees were above the cap): try now
             retried = self.send_from_deposit_address(AddressSendOrder(send.movement_id, now))
             return AddressSendStatus(retried, None, retried.wait_reason or "sent")

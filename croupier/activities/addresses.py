@@ -1,5 +1,8 @@
 """Assigning a player's deposit address: the only step that needs the seed, so it runs
-on a worker (which holds the keystore) and never in the API process."""
+on a worker (which holds the keystore) and never in the API process.
+
+One HD index per player serves every chain: ``m/44'/60'/0'/0/<index>`` on Ethereum,
+BIP-84 ``m/84'/<coin>'/0'/0/<index>`` (native SegWit) on Bitcoin."""
 
 from __future__ import annotations
 
@@ -10,9 +13,12 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from croupier.activities.failures import maps_business_failures
-from croupier.activities.signing import SignerSource
+from croupier.activities.signing import SignerSource, chain_address
+from croupier.core.settings import Settings
 from croupier.payments import addresses
 from croupier.payments.errors import UnsupportedCurrency
+from croupier.payments.rules import PAYMENT_CHAINS
+from croupier.treasury.hd import DEPOSIT_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -30,20 +36,27 @@ class AssignedAddress:
 
 
 class AddressActivities:
-    def __init__(self, engine: Engine, signer: SignerSource) -> None:
+    def __init__(self, engine: Engine, signer: SignerSource, settings: Settings) -> None:
         self._engine = engine
         self._signer = signer
+        self._settings = settings
 
     @activity.defn(name="payments.assign_deposit_address")
     @maps_business_failures
     def assign_deposit_address(self, request: AddressRequest) -> AssignedAddress:
-        if request.chain != "ethereum":
+        if request.chain not in PAYMENT_CHAINS:
             raise UnsupportedCurrency(f"deposit addresses on {request.chain} are not supported")
         assigned = addresses.assign_deposit_address(
             self._engine,
             uuid.UUID(request.user_id),
             request.chain,
-            lambda index: self._signer.get().eth_address(index),
+            lambda index: chain_address(
+                self._signer.get(),
+                request.chain,
+                index,
+                account=DEPOSIT_ACCOUNT,
+                btc_network=self._settings.btc_network,
+            ),
         )
         return AssignedAddress(
             user_id=str(assigned.user_id),

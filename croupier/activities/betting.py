@@ -12,13 +12,15 @@ server seed never appears in one until its pair is revealed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 from temporalio import activity
 
+from croupier.activities.bonus import WageringProgress
+from croupier.activities.bonus_funding import BonusFunding
 from croupier.activities.failures import maps_business_failures
 from croupier.activities.gambling_guard import responsible_gambling_guard
 from croupier.betting import seed_pairs
@@ -65,6 +67,10 @@ class BetInput:
     params: dict[str, Any]
     seed: SeedView
     created_at: datetime
+    # The player's active bonus, as the session knew it when the bet was placed (a
+    # mines game: opened): its stake and payout then split with the bonus account and
+    # the settled bet counts toward wagering.
+    bonus_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class BetResult:
     multiplier: str | None = None
     payout: str | None = None
     settled_at: datetime | None = None
+    # Set when the bet was wagered under a bonus (its session reports it onward).
+    wagering: WageringProgress | None = None
 
     @classmethod
     def of(cls, bet: BetRecord) -> BetResult:
@@ -192,22 +200,28 @@ class BettingActivities:
     @activity.defn(name="betting.settle")
     @maps_business_failures
     def settle(self, request: BetInput) -> BetResult:
-        return BetResult.of(self.settler.settle(_seeded_bet(request)))
+        if request.bonus_id is None:
+            return BetResult.of(self.settler.settle(_seeded_bet(request)))
+        funding = BonusFunding()
+        settled = self.settler.settle(_seeded_bet(request), funding)
+        return replace(BetResult.of(settled), wagering=funding.progress)
 
     @activity.defn(name="betting.open_game")
     @maps_business_failures
     def open_game(self, request: BetInput) -> BetResult:
-        return BetResult.of(self.settler.open(_seeded_bet(request)))
+        funding = None if request.bonus_id is None else BonusFunding()
+        return BetResult.of(self.settler.open(_seeded_bet(request), funding))
 
     @activity.defn(name="betting.reveal")
     @maps_business_failures
     def reveal(self, request: BetInput) -> RevealResult:
-        revealed = self.settler.reveal(_seeded_bet(request))
-        return RevealResult(
-            safe=revealed.safe,
-            multiplier=str(revealed.multiplier),
-            bet=None if revealed.bet is None else BetResult.of(revealed.bet),
-        )
+        funding = None if request.bonus_id is None else BonusFunding()
+        revealed = self.settler.reveal(_seeded_bet(request), funding)
+        lost = None
+        if revealed.bet is not None:
+            progress = None if funding is None else funding.progress
+            lost = replace(BetResult.of(revealed.bet), wagering=progress)
+        return RevealResult(safe=revealed.safe, multiplier=str(revealed.multiplier), bet=lost)
 
     @activity.defn(name="betting.rotate_seeds")
     @maps_business_failures

@@ -1,7 +1,12 @@
 """Crash activities: thin adapters from the round workflow's payloads to ``croupier.crash``.
 
 Each is idempotent by a business key: opening by the round (its crash point is fixed
-at the first open), staking by the bet id, settling by the round. Payloads carry
+at the first open), staking by the bet id, settling by the round. Staking passes the
+responsible-gambling guard every other game's stake passes (``gambling_guard``);
+settling, which pays cash-outs of bets already placed, does not. A player's active
+bonus funds and counts crash bets as it does every other game (``bonus_funding``):
+the stake is split when placed, the win paid back pro rata at the crash, and the
+settlement reports each bonus's wagering for the round to tell. Payloads carry
 amounts as decimal strings of minor units; the crash point is in the workflow's
 history (ops can read it there as in the database), never in anything players see
 before the crash.
@@ -16,7 +21,10 @@ from datetime import datetime
 from sqlalchemy import Engine
 from temporalio import activity
 
+from croupier.activities.bonus import WageringProgress
+from croupier.activities.bonus_funding import BonusFunding
 from croupier.activities.failures import maps_business_failures
+from croupier.activities.gambling_guard import responsible_gambling_guard
 from croupier.betting.movements import BetAccounts
 from croupier.core.clock import Clock
 from croupier.core.ids import parse_uuid
@@ -90,6 +98,8 @@ class StakeTaken:
     bet_id: str
     player_cash_account_id: int
     house_account_id: int
+    # The bonus the bet is wagered under (part of its stake may be bonus money).
+    bonus_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,8 @@ class RoundSettled:
     game_hash: str  # revealed now that the round is over
     bets: tuple[BetSettled, ...]
     replayed: bool
+    # Where each bonus that bets of the round were wagered under stands now.
+    wagering: tuple[WageringProgress, ...] = ()
 
 
 class CrashActivities:
@@ -128,6 +140,7 @@ class CrashActivities:
         self._engine = engine
         self._settings = settings
         self._clock = clock
+        self._guard = responsible_gambling_guard(clock)
 
     @activity.defn(name="crash.open_round")
     @maps_business_failures
@@ -148,8 +161,14 @@ class CrashActivities:
     @activity.defn(name="crash.take_stake")
     @maps_business_failures
     def take_stake(self, request: StakeInput) -> StakeTaken:
-        accounts = place_bet(self._engine, _crash_bet(request))
-        return StakeTaken(request.bet_id, accounts.player_cash_id, accounts.house_id)
+        funding = BonusFunding()
+        accounts = place_bet(self._engine, _crash_bet(request), self._guard, funding)
+        return StakeTaken(
+            request.bet_id,
+            accounts.player_cash_id,
+            accounts.house_id,
+            funding.funded.get(request.bet_id),
+        )
 
     @activity.defn(name="crash.settle_round")
     @maps_business_failures
@@ -159,9 +178,11 @@ class CrashActivities:
                 bet=_crash_bet(bet.stake),
                 accounts=BetAccounts(bet.taken.player_cash_account_id, bet.taken.house_account_id),
                 cashed_out_h=bet.cashed_out_h,
+                split=bet.taken.bonus_id is not None,
             )
             for bet in request.bets
         ]
+        funding = BonusFunding()
         settled = settle_round(
             self._engine,
             request.round.key(),
@@ -169,6 +190,7 @@ class CrashActivities:
             started_at=request.started_at,
             ended_at=request.ended_at,
             settled_at=self._clock.now(),
+            splitter=funding,
         )
         return RoundSettled(
             round_id=settled.round.key.id,
@@ -179,6 +201,7 @@ class CrashActivities:
                 for outcome in settled.outcomes
             ),
             replayed=settled.replayed,
+            wagering=tuple(funding.wagering.values()),
         )
 
     def _max_multiplier_h(self) -> int:

@@ -8,16 +8,20 @@ the very transfer we recorded is there, at our key, for our amount.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from temporalio import activity
 
 from croupier.activities.failures import maps_business_failures
 from croupier.chains.base import ChainClient, IncomingTransfer, TxState
 from croupier.chains.errors import ChainMoved
+from croupier.compliance.audit import record_staff_action
 from croupier.core.money import Currency, parse_minor_units
 from croupier.payments import deposits
+from croupier.payments.errors import UnsupportedCurrency
 from croupier.payments.rules import PaymentRules
 
 
@@ -73,6 +77,8 @@ class DepositPlan:
     confirmations_required: int
     poll_interval_s: float
     orphan_timeout_s: int
+    # How often a deposit held by the player's limits is checked again.
+    hold_recheck_s: int
 
 
 @dataclass(frozen=True)
@@ -88,13 +94,31 @@ class DepositInclusion:
 class DepositState:
     deposit_id: str
     status: str
+    hold_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DepositRelease:
+    """Compliance credits a held deposit (e.g. so a self-excluded player can withdraw it)."""
+
+    deposit_id: str
+    staff_id: str
+    reason: str
 
 
 class DepositActivities:
-    def __init__(self, engine: Engine, chain: ChainClient, rules: PaymentRules) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        chains: Mapping[str, ChainClient],
+        rules: PaymentRules,
+        *,
+        admit: deposits.DepositAdmission,
+    ) -> None:
         self._engine = engine
-        self._chain = chain
+        self._chains = chains  # by ``ChainClient.chain``: each sighting names its chain
         self._rules = rules
+        self._admit = admit
 
     @activity.defn(name="payments.record_deposit")
     @maps_business_failures
@@ -114,15 +138,19 @@ class DepositActivities:
             confirmations_required=record.confirmations_required,
             poll_interval_s=settings.deposit_poll_interval_s,
             orphan_timeout_s=settings.deposit_orphan_timeout_s,
+            hold_recheck_s=settings.deposit_hold_recheck_s,
         )
 
     @activity.defn(name="payments.check_deposit")
     @maps_business_failures
     def check_deposit(self, sighting: DepositSighting) -> DepositInclusion:
         found = sighting.to_domain()
-        status = self._chain.transaction_status(found.tx_hash)
+        chain = self._chains.get(found.chain)
+        if chain is None:
+            raise UnsupportedCurrency(f"this worker reads no {found.chain} node")
+        status = chain.transaction_status(found.tx_hash)
         if status.state is TxState.INCLUDED and status.block_number is not None:
-            scanned = self._chain.scan(status.block_number, status.block_number, [found.to_address])
+            scanned = chain.scan(status.block_number, status.block_number, [found.to_address])
             if scanned.headers[0].hash != status.block_hash:
                 raise ChainMoved(
                     f"block {status.block_number} changed while {found.tx_hash} was checked"
@@ -143,8 +171,32 @@ class DepositActivities:
     @activity.defn(name="payments.credit_deposit")
     @maps_business_failures
     def credit_deposit(self, deposit_id: str) -> DepositState:
-        record = deposits.credit_deposit(self._engine, deposit_id)
-        return DepositState(record.id, record.status.value)
+        """Credit it, unless the player's limits hold it (then ``held``, with the reason)."""
+        record = deposits.credit_deposit(self._engine, deposit_id, self._admit)
+        return DepositState(record.id, record.status.value, record.hold_reason)
+
+    @activity.defn(name="payments.release_deposit")
+    @maps_business_failures
+    def release_deposit(self, release: DepositRelease) -> DepositState:
+        """Credit a held deposit on a compliance decision, audited in the same transaction."""
+
+        def audit(conn: Connection, record: deposits.DepositRecord) -> None:
+            record_staff_action(
+                conn,
+                uuid.UUID(release.staff_id),
+                "deposit.release",
+                f"deposit:{record.id}",
+                {
+                    "player": str(record.user_id),
+                    "currency": record.currency.value,
+                    "amount": str(record.amount),
+                    "hold_code": record.hold_code,
+                    "reason": release.reason,
+                },
+            )
+
+        record = deposits.release_held_deposit(self._engine, release.deposit_id, audit)
+        return DepositState(record.id, record.status.value, record.hold_reason)
 
     @activity.defn(name="payments.orphan_deposit")
     @maps_business_failures

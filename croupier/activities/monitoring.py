@@ -18,7 +18,10 @@ from temporalio import activity
 from croupier.activities.failures import maps_business_failures
 from croupier.chains.bitcoin.client import BitcoinClient
 from croupier.chains.ethereum.client import EthereumClient
+from croupier.core.money import Currency
 from croupier.core.settings import Settings
+from croupier.monitoring.deposit_addresses import check_deposit_addresses
+from croupier.monitoring.deposit_books import check_deposit_books
 from croupier.monitoring.drift import check_house_drift
 from croupier.monitoring.invariants import check_ledger
 from croupier.monitoring.outcome_feed import check_outcomes
@@ -56,6 +59,31 @@ class WalletCheckResult:
 
 
 @dataclass(frozen=True)
+class DepositChainResult:
+    chain: str
+    total_addresses: int
+    addresses_checked: int
+    mismatches: int
+    # Coins nobody recorded, still within the grace a scanner lag is allowed.
+    in_grace: int
+    unwatched_currencies: list[str]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DepositCheckResult:
+    """Deposit addresses: the ledger against the records (``books``), every currency;
+    then a batch of addresses per chain against the chain."""
+
+    mismatches: int
+    books_mismatches: int
+    unreadable_chains: int
+    chains: list[DepositChainResult]
+    books: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class DriftCheckResult:
     windows: int
     drifts: int
@@ -77,17 +105,22 @@ class RecordRunInput:
     house_drifts: int
     biased_games: int
     report: dict[str, Any]
+    deposit_mismatches: int = 0
 
 
 def chain_readers(
-    settings: Settings, ethereum: EthereumClient | None = None
+    settings: Settings,
+    ethereum: EthereumClient | None = None,
+    bitcoin: BitcoinClient | None = None,
 ) -> dict[str, BalanceReader]:
     """A balance reader per configured chain (clients connect on first use); the worker's
-    own Ethereum client when it has one."""
+    own clients when it has them."""
     readers: dict[str, BalanceReader] = {
         "ethereum": ethereum or EthereumClient.from_settings(settings)
     }
-    if settings.btc_rpc_url is not None:
+    if bitcoin is not None:
+        readers["bitcoin"] = bitcoin
+    elif settings.btc_rpc_url is not None:
         readers["bitcoin"] = BitcoinClient.from_settings(settings)
     return readers
 
@@ -134,6 +167,38 @@ class MonitoringActivities:
             wallets=[check.to_json() for check in report.checks[:MAX_REPORTED_ITEMS]],
         )
 
+    @activity.defn(name="monitoring.check_deposit_addresses")
+    @maps_business_failures
+    def check_deposit_addresses(self) -> DepositCheckResult:
+        books = check_deposit_books(self._engine, {currency.chain for currency in Currency})
+        reports = check_deposit_addresses(
+            self._engine,
+            self._readers,
+            batch_size=self._settings.reconciliation_deposit_batch_addresses,
+            surplus_grace_s=self._settings.reconciliation_deposit_surplus_grace_s,
+        )
+        books_mismatches = sum(not check.matches for check in books)
+        findings = [c for report in reports for c in (*report.mismatches, *report.in_grace)]
+        return DepositCheckResult(
+            mismatches=books_mismatches + sum(len(report.mismatches) for report in reports),
+            books_mismatches=books_mismatches,
+            unreadable_chains=sum(report.error is not None for report in reports),
+            chains=[
+                DepositChainResult(
+                    chain=report.chain,
+                    total_addresses=report.total_addresses,
+                    addresses_checked=report.addresses_checked,
+                    mismatches=len(report.mismatches),
+                    in_grace=len(report.in_grace),
+                    unwatched_currencies=[currency.value for currency in report.unwatched],
+                    error=report.error,
+                )
+                for report in reports
+            ],
+            books=[check.to_json() for check in books],
+            findings=[check.to_json() for check in findings[:MAX_REPORTED_ITEMS]],
+        )
+
     @activity.defn(name="monitoring.check_house_drift")
     @maps_business_failures
     def check_house_drift(self) -> DriftCheckResult:
@@ -175,6 +240,7 @@ class MonitoringActivities:
                 house_drifts=run.house_drifts,
                 biased_games=run.biased_games,
                 report=run.report,
+                deposit_mismatches=run.deposit_mismatches,
             ),
         )
 
@@ -183,6 +249,7 @@ class MonitoringActivities:
         return [
             self.check_ledger,
             self.check_wallets,
+            self.check_deposit_addresses,
             self.check_house_drift,
             self.check_outcomes,
             self.record_run,

@@ -93,12 +93,10 @@ class MovementActivities:
     def __init__(
         self,
         engine: Engine,
-        signer: SignerSource,
         settings: Settings,
         temporal: TemporalBridge,
     ) -> None:
         self._engine = engine
-        self._signer = signer
         self._settings = settings
         self._temporal = temporal
 
@@ -109,7 +107,8 @@ class MovementActivities:
         calling workflow is told of its progress."""
         movement = get_movement(self._engine, movement_id)
         assert movement.send_id is not None, f"{movement.kind} does not go through the sender"
-        sender_id = sender_workflow_id(movement.chain, hot_address(self._signer, self._settings))
+        # Sweeps and top-ups leave from the chain's hot address, whose sender owns it.
+        sender_id = sender_workflow_id(movement.chain, movement.from_address)
         request = SendRequest(
             withdrawal_id=str(movement.send_id),
             currency=movement.currency.value,

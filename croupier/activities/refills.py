@@ -22,6 +22,7 @@ from croupier.chains.base import TxState
 from croupier.chains.ethereum.client import EthereumClient
 from croupier.core.money import Currency, parse_minor_units
 from croupier.core.settings import Settings
+from croupier.payments.errors import UnsupportedCurrency
 from croupier.sweeps import refills
 from croupier.sweeps.errors import NoHotWalletPolicy, RefillTransactionUnknown
 from croupier.sweeps.keys import NATIVE_CURRENCY, movement_id
@@ -101,6 +102,9 @@ class RefillActivities:
         policy = self._settings.treasury_hot_wallets.get(currency.value)
         if policy is None or currency.chain != opening.chain:
             raise NoHotWalletPolicy(f"{currency} has no hot wallet limits or cold address")
+        if opening.chain != self._chain.chain:
+            # The transaction check and fee reading below are Ethereum's.
+            raise UnsupportedCurrency(f"refills of {currency} from cold are not supported yet")
         expiry = timedelta(seconds=self._settings.treasury_refill_expiry_s)
         new = refills.NewRefill(
             id=uuid.UUID(opening.refill_id),

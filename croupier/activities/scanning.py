@@ -1,17 +1,22 @@
 """The deposit scanner's one step: follow the chain, hand each new deposit to its workflow.
 
+Chain-neutral: each chain plugs in as a ``ScannedChain`` (its ``ChainClient``, how to
+refuse a node of another network, its reorg window), and the scanner workflow of each
+chain (``deposit-scanner-eth``, ``deposit-scanner-btc``) names it in its request.
+
 The step runs in one database transaction that locks the chain's cursor row, so it is
 exclusive (a retry waits for a straggling first attempt instead of racing it), and it
 saves the new window only after every deposit found in it was handed over: the cursor
 always names a block below which nothing is lost. Handing over is idempotent: a deposit
-workflow is started under its business key (``deposit-eth-<tx>-<log>``) with "use the
+workflow is started under its business key (``deposit-eth-<tx>-<log>``,
+``deposit-btc-<txid>-<vout>``) with "use the
 running one" on conflict, and deposits already credited (or dust) are not restarted,
 so rescanning a range, after a restart or a reorg, never duplicates anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -21,7 +26,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from croupier.activities.bridge import TemporalBridge
 from croupier.activities.deposits import DepositSighting
 from croupier.activities.failures import maps_business_failures
-from croupier.chains.base import BlockHeader, IncomingTransfer
+from croupier.chains.base import BlockHeader, ChainClient, IncomingTransfer
+from croupier.chains.bitcoin.client import BitcoinClient
 from croupier.chains.errors import ChainMoved
 from croupier.chains.ethereum.client import EthereumClient
 from croupier.chains.follow import FollowStep, follow
@@ -30,6 +36,7 @@ from croupier.core.settings import Settings
 from croupier.payments import cursors
 from croupier.payments.addresses import MAX_ADDRESSES_PER_SCAN, watched_addresses
 from croupier.payments.deposits import deposit_statuses
+from croupier.payments.errors import UnsupportedCurrency
 from croupier.payments.keys import deposit_id
 from croupier.payments.sends import house_transaction_hashes
 from croupier.payments.states import DepositStatus
@@ -59,40 +66,73 @@ class ScanReport:
     poll_interval_s: float
 
 
+@dataclass(frozen=True)
+class ScannedChain:
+    """One chain as the scanner sees it: the node, a check that refuses a node of another
+    network (its coins would be credited as real deposits), the reorg window, and where
+    a chain with no cursor starts (None: the request's block, else the node's head)."""
+
+    client: ChainClient
+    check_node: Callable[[], None]
+    reorg_window_blocks: int
+    start_block: int | None = None
+
+    @classmethod
+    def ethereum(cls, client: EthereumClient, settings: Settings) -> ScannedChain:
+        return cls(
+            client=client,
+            check_node=lambda: client.ensure_chain_id(settings.eth_chain_id),
+            reorg_window_blocks=settings.eth_reorg_window_blocks,
+            start_block=settings.eth_deposit_start_block,
+        )
+
+    @classmethod
+    def bitcoin(cls, client: BitcoinClient, settings: Settings) -> ScannedChain:
+        return cls(
+            client=client,
+            check_node=client.ensure_network,
+            reorg_window_blocks=settings.btc_reorg_window_blocks,
+        )
+
+
 class ScannerActivities:
     def __init__(
-        self, engine: Engine, chain: EthereumClient, settings: Settings, temporal: TemporalBridge
+        self,
+        engine: Engine,
+        chains: Iterable[ScannedChain],
+        settings: Settings,
+        temporal: TemporalBridge,
     ) -> None:
         self._engine = engine
-        self._chain = chain
+        self._chains = {scanned.client.chain: scanned for scanned in chains}
         self._settings = settings
         self._temporal = temporal
-        self._chain_id_checked = False
+        self._checked: set[str] = set()
 
     @activity.defn(name="payments.scan_deposits")
     @maps_business_failures
     def scan_deposits(self, request: ScanRequest) -> ScanReport:
-        assert request.chain == self._chain.chain, f"this worker scans {self._chain.chain}"
-        if not self._chain_id_checked:
-            # A node of another chain would have its coins credited as real deposits.
-            self._chain.ensure_chain_id(self._settings.eth_chain_id)
-            self._chain_id_checked = True
+        scanned = self._chain(request.chain)
+        client = scanned.client
+        if request.chain not in self._checked:
+            scanned.check_node()
+            self._checked.add(request.chain)
         with self._engine.begin() as conn:
             window = cursors.lock_window(conn, request.chain) or ()
             watched = watched_addresses(conn, request.chain)
             start_block = request.start_block
             if start_block is None:
-                start_block = self._settings.eth_deposit_start_block
+                start_block = scanned.start_block
             if start_block is None:
-                start_block = self._chain.head_number()
+                start_block = client.head_number()
             step = follow(
-                self._chain,
+                client,
                 window,
                 watched[:MAX_ADDRESSES_PER_SCAN],
                 start_block=start_block,
-                window_size=self._settings.eth_reorg_window_blocks,
+                window_size=scanned.reorg_window_blocks,
             )
-            transfers = [*step.transfers, *self._scan_rest(window, step, watched)]
+            transfers = [*step.transfers, *self._scan_rest(client, window, step, watched)]
             started = self._hand_over(transfers)
             if step.window:
                 cursors.save_window(conn, request.chain, step.window)
@@ -116,8 +156,18 @@ class ScannerActivities:
             cursors.lock_window(conn, chain)
             cursors.reset_window(conn, chain)
 
+    def _chain(self, chain: str) -> ScannedChain:
+        scanned = self._chains.get(chain)
+        if scanned is None:
+            raise UnsupportedCurrency(f"this worker scans no {chain} node")
+        return scanned
+
     def _scan_rest(
-        self, window: Sequence[BlockHeader], step: FollowStep, watched: Sequence[str]
+        self,
+        client: ChainClient,
+        window: Sequence[BlockHeader],
+        step: FollowStep,
+        watched: Sequence[str],
     ) -> list[IncomingTransfer]:
         """Watched addresses past the first ``MAX_ADDRESSES_PER_SCAN``: the same blocks
         again, one scan per slice, checked to be the very blocks the step saw."""
@@ -130,7 +180,7 @@ class ScannerActivities:
         found: list[IncomingTransfer] = []
         for offset in range(MAX_ADDRESSES_PER_SCAN, len(watched), MAX_ADDRESSES_PER_SCAN):
             chunk = watched[offset : offset + MAX_ADDRESSES_PER_SCAN]
-            result = self._chain.scan(scanned[0].number, scanned[-1].number, chunk)
+            result = client.scan(scanned[0].number, scanned[-1].number, chunk)
             if result.headers != tuple(scanned):
                 raise ChainMoved("the chain moved between scans of the same blocks")
             found.extend(result.transfers)

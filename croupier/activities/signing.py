@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from croupier.chains.bitcoin.network import BtcNetwork
+from croupier.payments.errors import UnsupportedCurrency
 from croupier.treasury.keystore import KeyStore
 from croupier.treasury.signer import HDSigner
 
@@ -28,3 +30,15 @@ class SignerSource:
             if self._signer is None:
                 self._signer = HDSigner.from_keystore(self._keystore())
             return self._signer
+
+
+def chain_address(
+    signer: HDSigner, chain: str, index: int, *, account: int, btc_network: str
+) -> str:
+    """The address of key ``index`` in ``account`` on ``chain``: EIP-55 on Ethereum,
+    BIP-84 native SegWit on Bitcoin (``btc_network``: ``CROUPIER_BTC_NETWORK``)."""
+    if chain == "ethereum":
+        return signer.eth_address(index, account=account)
+    if chain == "bitcoin":
+        return signer.btc_address(index, BtcNetwork(btc_network), account=account)
+    raise UnsupportedCurrency(f"no addresses on chain {chain!r}")

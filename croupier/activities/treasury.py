@@ -16,13 +16,14 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Engine
 from temporalio import activity
 
+from croupier.activities.btc_consolidation import BitcoinConsolidation
 from croupier.activities.failures import maps_business_failures
-from croupier.activities.movements import MovementView, gas_limit, hot_address, worst_fee
-from croupier.activities.signing import SignerSource
-from croupier.chains.ethereum.client import EthereumClient
-from croupier.core.errors import ConfigurationError, InsufficientFunds
+from croupier.activities.movements import MovementView, gas_limit
+from croupier.activities.treasury_chains import EthereumTreasury, TreasuryChain
+from croupier.core.errors import InsufficientFunds
 from croupier.core.money import Currency, parse_decimal
 from croupier.core.settings import Settings
+from croupier.payments.errors import UnsupportedCurrency
 from croupier.sweeps import positions, refills
 from croupier.sweeps.keys import NATIVE_CURRENCY, movement_id, movement_uuid
 from croupier.sweeps.movements import (
@@ -82,25 +83,35 @@ class ConsolidationPlan:
 
 
 class TreasuryActivities:
+    """Planning for every chain the worker serves (Bitcoin only with a node): sweeps on
+    each, deposit-address consolidation by Ethereum's rounds or by Bitcoin's batches."""
+
     def __init__(
-        self, engine: Engine, chain: EthereumClient, signer: SignerSource, settings: Settings
+        self,
+        engine: Engine,
+        settings: Settings,
+        ethereum: EthereumTreasury,
+        bitcoin: BitcoinConsolidation | None = None,
     ) -> None:
         self._engine = engine
-        self._chain = chain
-        self._signer = signer
         self._settings = settings
+        self._ethereum = ethereum
+        self._bitcoin = bitcoin
+        self._chains: dict[str, TreasuryChain] = {ethereum.chain: ethereum}
+        if bitcoin is not None:
+            self._chains[bitcoin.treasury.chain] = bitcoin.treasury
 
     @activity.defn(name="treasury.plan_sweeps")
     @maps_business_failures
     def plan_sweeps(self, order: SweepOrder) -> tuple[SweepStep, ...]:
         """Per configured currency of the chain: resume the sweep in flight, or open one
         for the excess over the target, and say whether a refill is due."""
-        assert order.chain == self._chain.chain, f"this worker moves {self._chain.chain} coins"
+        chain = self._chain(order.chain)
         steps = []
         for code in sorted(self._settings.treasury_hot_wallets):
             currency = Currency(code)
-            if self._can_move(currency):
-                steps.append(self._plan_sweep(order, currency))
+            if chain.can_move(currency):
+                steps.append(self._plan_sweep(chain, order, currency))
                 activity.heartbeat(code)
         return tuple(steps)
 
@@ -109,7 +120,15 @@ class TreasuryActivities:
     def plan_consolidation(self, order: ConsolidationOrder) -> ConsolidationPlan:
         """The movements this round drives: those in flight, then a new round's top-ups
         and consolidations for the most worthwhile addresses (a bounded batch)."""
-        assert order.chain == self._chain.chain, f"this worker moves {self._chain.chain} coins"
+        if order.chain != self._ethereum.chain:
+            self._chain(order.chain)  # refuses a chain this worker does not serve
+            assert self._bitcoin is not None
+            movements, note = self._bitcoin.plan(order.run_key, order.round)
+            return ConsolidationPlan(
+                movements=tuple(MovementView.of(m) for m in movements),
+                poll_interval_s=self._settings.hot_wallet_poll_s,
+                note=note,
+            )
         in_flight = [
             *held_movements(self._engine, MovementKind.TOP_UP, order.chain),
             *held_movements(self._engine, MovementKind.CONSOLIDATION, order.chain),
@@ -134,7 +153,7 @@ class TreasuryActivities:
 
     # -- sweeps ------------------------------------------------------------------------------
 
-    def _plan_sweep(self, order: SweepOrder, currency: Currency) -> SweepStep:
+    def _plan_sweep(self, chain: TreasuryChain, order: SweepOrder, currency: Currency) -> SweepStep:
         policy = self._settings.treasury_hot_wallets[currency.value]
         limits = HotWalletLimits(
             cap=parse_decimal(policy.cap, currency),
@@ -147,35 +166,45 @@ class TreasuryActivities:
         if held:
             note = f"resuming sweep {held[0].id} of {held[0].amount}"
             return SweepStep(currency.value, MovementView.of(held[0]), "0", open_refill_id, note)
-        position = self._hot_position(currency)
+        position = self._hot_position(chain, currency)
         note = f"hot wallet holds {position.spendable} (cap {limits.cap}, target {limits.target})"
         movement = None
         amount = sweep_amount(position, limits)
         if amount:
-            movement = self._open_sweep(order, currency, policy.cold_address, amount)
+            cold = chain.cold_address(policy.cold_address)
+            movement = self._open_sweep(chain, order, currency, cold, amount)
             note += f"; sweeping {amount}" if movement else "; the ledger refused the hold"
+        refill = refill_amount(position, limits)
+        if refill and not chain.refills_from_cold:
+            note += f"; below the floor by {refill}: refill it from cold by hand"
+            refill = 0
         return SweepStep(
             currency.value,
             None if movement is None else MovementView.of(movement),
-            str(refill_amount(position, limits)),
+            str(refill),
             open_refill_id,
             note,
         )
 
-    def _hot_position(self, currency: Currency) -> HotWalletPosition:
+    def _hot_position(self, chain: TreasuryChain, currency: Currency) -> HotWalletPosition:
         native = NATIVE_CURRENCY[currency.chain]
         same_chain = [c for c in Currency if c.chain == currency.chain]
         payouts = positions.pending_payouts(self._engine, same_chain)
-        fees = {c: worst_fee(c, self._settings) for c in same_chain}
+        fees = {c: chain.worst_fee(c) for c in same_chain}
         return HotWalletPosition(
-            on_chain=self._chain.balance(self._hot_address(), currency),
+            on_chain=chain.hot_balance(currency),
             ledger_available=positions.hot_wallet_available(self._engine, currency),
             reserved=positions.reserved_for(currency, native, payouts, fees),
             own_fee=fees[currency] if currency is native else 0,
         )
 
     def _open_sweep(
-        self, order: SweepOrder, currency: Currency, cold_address: str, amount: int
+        self,
+        chain: TreasuryChain,
+        order: SweepOrder,
+        currency: Currency,
+        cold_address: str,
+        amount: int,
     ) -> Movement | None:
         send_id = movement_uuid(order.run_key, MovementKind.SWEEP.value, currency.value)
         new = NewMovement(
@@ -183,10 +212,10 @@ class TreasuryActivities:
             kind=MovementKind.SWEEP,
             chain=order.chain,
             currency=currency,
-            from_address=self._hot_address(),
+            from_address=chain.hot_address(),
             to_address=cold_address,
             amount=amount,
-            fee_reserved=worst_fee(currency, self._settings),
+            fee_reserved=chain.worst_fee(currency),
             workflow_id=order.run_key,
             send_id=send_id,
         )
@@ -198,10 +227,10 @@ class TreasuryActivities:
         minimums = {
             Currency(code): parse_decimal(amount, Currency(code))
             for code, amount in self._settings.treasury_consolidation_minimum.items()
-            if self._can_move(Currency(code))
+            if self._ethereum.can_move(Currency(code))
         }
         return ConsolidationRules(
-            native=NATIVE_CURRENCY[self._chain.chain],
+            native=NATIVE_CURRENCY[self._ethereum.chain],
             minimums=minimums,
             gas_limits={c: gas_limit(c) for c in minimums},
             max_fee_per_gas=self._settings.eth_max_fee_cap_wei,
@@ -210,7 +239,7 @@ class TreasuryActivities:
 
     def _open_step(self, order: ConsolidationOrder, step: PlannedStep) -> Movement | None:
         movement = movement_uuid(order.run_key, str(order.round), step.kind.value, step.address)
-        hot = self._hot_address()
+        hot = self._ethereum.hot_address()
         top_up = step.kind is StepKind.TOP_UP
         new = NewMovement(
             id=movement_id(step.kind.value, order.chain, movement),
@@ -239,17 +268,8 @@ class TreasuryActivities:
             activity.logger.warning("movement %s not opened: %s", new.id, error)
             return None
 
-    def _can_move(self, currency: Currency) -> bool:
-        """A currency of this chain whose contract (for a token) is configured."""
-        if currency.chain != self._chain.chain:
-            return False
-        if currency is NATIVE_CURRENCY[currency.chain]:
-            return True
-        try:
-            self._chain.token_address(currency)
-        except ConfigurationError:
-            return False
-        return True
-
-    def _hot_address(self) -> str:
-        return hot_address(self._signer, self._settings)
+    def _chain(self, chain: str) -> TreasuryChain:
+        found = self._chains.get(chain)
+        if found is None:
+            raise UnsupportedCurrency(f"this worker moves no {chain} coins")
+        return found

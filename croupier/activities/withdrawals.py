@@ -6,14 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from temporalio import activity
 
 from croupier.activities.bridge import TemporalBridge
 from croupier.activities.failures import maps_business_failures
 from croupier.activities.hot_wallet import SendRequest
 from croupier.activities.sender_queue import signal_sender
-from croupier.activities.signing import SignerSource
+from croupier.activities.signing import SignerSource, chain_address
+from croupier.compliance.audit import record_staff_action
+from croupier.compliance.levels import kyc_level, limits_for_level
 from croupier.core.money import format_decimal, parse_minor_units
 from croupier.monitoring.breaker import PAUSED_STATUS, approvals_paused, note_withdrawal_request
 from croupier.monitoring.velocity import VelocityPolicy, WithdrawalSeen
@@ -24,7 +26,6 @@ from croupier.payments.rules import PaymentRules
 from croupier.payments.states import WithdrawalStatus
 from croupier.treasury.hd import HOT_WALLET_ACCOUNT
 
-CHAIN = "ethereum"
 # How often a withdrawal parked by the circuit breaker asks whether it was resumed
 # (the resume route also signals parked withdrawals; this covers a missed signal).
 BREAKER_RECHECK_S = 300
@@ -121,12 +122,14 @@ class WithdrawalActivities:
         checked = self._rules.check_request(
             request.currency, parse_minor_units(request.amount), request.to_address
         )
+        user_id = uuid.UUID(request.user_id)
+        level = limits_for_level(kyc_level(self._engine, user_id))
         record = withdrawals.open_withdrawal(
             self._engine,
-            self._rules,
             uuid.UUID(request.withdrawal_id),
-            uuid.UUID(request.user_id),
+            user_id,
             checked,
+            daily_limit=level.daily_withdrawal_minor(checked.currency),
         )
         return OpenedWithdrawal(str(record.id), str(record.fee), record.to_address)
 
@@ -136,7 +139,10 @@ class WithdrawalActivities:
         settings = self._rules.settings
         record = withdrawals.get_withdrawal(self._engine, uuid.UUID(withdrawal_id))
         facts = withdrawals.risk_facts(
-            self._engine, record, velocity_window_s=settings.withdrawal_velocity_window_s
+            self._engine,
+            record,
+            velocity_window_s=settings.withdrawal_velocity_window_s,
+            kyc_level=kyc_level(self._engine, record.user_id),
         )
         decision = assess(
             facts,
@@ -189,19 +195,25 @@ class WithdrawalActivities:
             uuid.UUID(approval.withdrawal_id),
             uuid.UUID(approval.staff_id),
             approval.reason,
+            on_decided=_audited("withdrawal.approve", approval.staff_id, approval.reason),
         )
         return WithdrawalState(str(record.id), record.status.value)
 
     @activity.defn(name="payments.release_withdrawal")
     @maps_business_failures
     def release_withdrawal(self, release: Release) -> WithdrawalState:
+        # Only a compliance rejection names who decided; that one is audited.
+        staff = release.decided_by
         record = withdrawals.release(
             self._engine,
             uuid.UUID(release.withdrawal_id),
             WithdrawalStatus(release.status),
             reason=release.reason,
-            decided_by=None if release.decided_by is None else uuid.UUID(release.decided_by),
+            decided_by=None if staff is None else uuid.UUID(staff),
             gas_paid_wei=parse_minor_units(release.gas_paid_wei, allow_zero=True),
+            on_decided=None
+            if staff is None
+            else _audited("withdrawal.reject", staff, release.reason),
         )
         return WithdrawalState(str(record.id), record.status.value)
 
@@ -211,10 +223,15 @@ class WithdrawalActivities:
         """Hand the approved withdrawal to its hot wallet's sender (signal-with-start)."""
         record = withdrawals.get_withdrawal(self._engine, uuid.UUID(withdrawal_id))
         settings = self._rules.settings
-        address = self._signer.get().eth_address(
-            settings.hot_wallet_index, account=HOT_WALLET_ACCOUNT
+        chain = record.currency.chain
+        address = chain_address(
+            self._signer.get(),
+            chain,
+            settings.hot_wallet_index,
+            account=HOT_WALLET_ACCOUNT,
+            btc_network=settings.btc_network,
         )
-        sender_id = sender_workflow_id(CHAIN, address)
+        sender_id = sender_workflow_id(chain, address)
         request = SendRequest(
             withdrawal_id=str(record.id),
             currency=record.currency.value,
@@ -222,7 +239,7 @@ class WithdrawalActivities:
             to_address=record.to_address,
         )
         task_queue = activity.info().task_queue
-        self._temporal.run(self._signal_sender(sender_id, request, task_queue))
+        self._temporal.run(self._signal_sender(sender_id, request, chain, task_queue))
         withdrawals.record_sending(self._engine, record.id)
         return QueuedSend(sender_id, nudge_after_s=4 * settings.hot_wallet_stuck_after_s)
 
@@ -262,12 +279,34 @@ class WithdrawalActivities:
             )
         return state.paused
 
-    async def _signal_sender(self, sender_id: str, request: SendRequest, task_queue: str) -> None:
+    async def _signal_sender(
+        self, sender_id: str, request: SendRequest, chain: str, task_queue: str
+    ) -> None:
         await signal_sender(
             self._temporal.client,
             sender_id,
             request,
-            chain=CHAIN,
+            chain=chain,
             hot_index=self._rules.settings.hot_wallet_index,
             task_queue=task_queue,
         )
+
+
+def _audited(action: str, staff_id: str, reason: str) -> withdrawals.DecisionHook:
+    """The audit row of a compliance decision, written in the decision's transaction."""
+
+    def audit(conn: Connection, record: withdrawals.WithdrawalRecord) -> None:
+        record_staff_action(
+            conn,
+            uuid.UUID(staff_id),
+            action,
+            f"withdrawal:{record.id}",
+            {
+                "player": str(record.user_id),
+                "currency": record.currency.value,
+                "amount": str(record.amount),
+                "reason": reason,
+            },
+        )
+
+    return audit

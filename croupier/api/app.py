@@ -10,9 +10,10 @@ from fastapi import Depends, FastAPI
 from croupier import __version__
 from croupier.api import crash, health, metrics, monitoring, problems, rbac, treasury
 from croupier.api.auth import account, routes, runtime
+from croupier.api.bonus import routes as bonus_routes
 from croupier.api.compliance import kyc, limits, reviews
 from croupier.api.compliance.uploads import UploadSizeLimit
-from croupier.api.payments import deposits, withdrawals
+from croupier.api.payments import deposits, held_deposits, withdrawals
 from croupier.api.play import bets, fairness, faucet, mines, verify, wallet
 from croupier.api.play import runtime as play_runtime
 from croupier.api.state import AppState
@@ -75,6 +76,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(limits.router)
     app.include_router(deposits.router)
     app.include_router(withdrawals.router)
+    app.include_router(held_deposits.router)
     app.include_router(treasury.router)
+    app.include_router(bonus_routes.router)
     app.add_middleware(metrics.RequestMetrics)
     return app

@@ -194,7 +194,9 @@ async def place_bet(
     body: CrashBetRequest, claims: Claims, idempotent: Idempotent, rounds: Rounds, state: State
 ) -> JSONResponse:
     """Bet on the current round while its betting window is open: the stake leaves your
-    balance before the bet is accepted. One bet per player per round."""
+    balance before the bet is accepted. One bet per player per round. Your own limits
+    apply as to every game: 403 ``self_excluded``, ``cooling_off`` or
+    ``loss_limit_reached`` (a cash-out of a bet already placed is never refused)."""
 
     async def place() -> CrashBetResponse:
         currency = Currency.parse(body.currency)

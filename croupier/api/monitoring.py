@@ -1,6 +1,8 @@
-"""Ops routes: the alert queue and the withdrawal circuit breaker.
+"""Ops routes: the alert queue, reconciliation verdicts and the withdrawal circuit breaker.
 
-Alerts are read and acknowledged here; they are raised by the checks themselves. The
+Alerts are read and acknowledged here; they are raised by the checks themselves.
+Reconciliation's latest run and the deposit addresses that disagree with their chain
+are read here; the Reconciliation workflow writes them. The
 breaker is tripped (by velocity or by hand) and resumed by a named staff member with a
 reason; resuming then signals every withdrawal workflow the trip had parked.
 """
@@ -19,8 +21,9 @@ from temporalio.service import RPCError
 from croupier.api.auth.models import problem_responses
 from croupier.api.rbac import Claims
 from croupier.api.state import AppState, app_state
-from croupier.monitoring import alerts, breaker
+from croupier.monitoring import alerts, breaker, deposit_addresses, runs
 from croupier.monitoring.alerts import AlertFilter, Severity
+from croupier.monitoring.errors import NoReconciliationRun
 from croupier.workflows.circuit_breaker import signal_paused_withdrawals
 
 log = structlog.get_logger(__name__)
@@ -156,6 +159,93 @@ async def ack_alert(alert_id: int, body: AckRequest, claims: Claims, state: Stat
             return alerts.ack_alert(conn, alert_id, str(claims.user_id), body.note)
 
     return AlertResponse.of(await run_in_threadpool(ack))
+
+
+class ReconciliationRunResponse(BaseModel):
+    run_key: str = Field(description="the workflow id of the run")
+    finished_at: datetime
+    ok: bool
+    ledger_violations: int
+    wallet_mismatches: int
+    deposit_mismatches: int
+    house_drifts: int
+    biased_games: int
+    report: dict[str, Any] = Field(description="the run's result; amounts in minor units")
+
+
+class DepositObservationResponse(BaseModel):
+    chain: str
+    address: str
+    currency: str
+    hd_index: int
+    expected_low: str = Field(description="minor units: the least the records allow")
+    expected_high: str = Field(description="minor units: the most the records allow")
+    chain_balance: str = Field(description="minor units, as the chain said")
+    mismatch_since: datetime | None
+    observed_at: datetime
+
+    @classmethod
+    def of(cls, seen: deposit_addresses.Observation) -> DepositObservationResponse:
+        return cls(
+            chain=seen.chain,
+            address=seen.address,
+            currency=seen.currency.value,
+            hd_index=seen.hd_index,
+            expected_low=str(seen.expected_low),
+            expected_high=str(seen.expected_high),
+            chain_balance=str(seen.chain_balance),
+            mismatch_since=seen.mismatch_since,
+            observed_at=seen.observed_at,
+        )
+
+
+@router.get(
+    "/admin/reconciliation",
+    response_model=ReconciliationRunResponse,
+    responses=problem_responses(401, 403, 404),
+)
+async def latest_reconciliation(state: State) -> ReconciliationRunResponse:
+    """The latest reconciliation run's verdict and report (404 before the first run)."""
+
+    def read() -> runs.RunRecord | None:
+        with state.engine.connect() as conn:
+            return runs.last_run(conn)
+
+    record = await run_in_threadpool(read)
+    if record is None:
+        raise NoReconciliationRun("reconciliation has not run yet")
+    summary = record.summary
+    return ReconciliationRunResponse(
+        run_key=summary.run_key,
+        finished_at=record.finished_at,
+        ok=summary.ok,
+        ledger_violations=summary.ledger_violations,
+        wallet_mismatches=summary.wallet_mismatches,
+        deposit_mismatches=summary.deposit_mismatches,
+        house_drifts=summary.house_drifts,
+        biased_games=summary.biased_games,
+        report=summary.report,
+    )
+
+
+@router.get(
+    "/admin/reconciliation/deposit-addresses",
+    response_model=list[DepositObservationResponse],
+    responses=problem_responses(401, 403, 422),
+)
+async def mismatched_deposit_addresses(
+    state: State,
+    chain: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=deposit_addresses.MAX_LISTED)] = 50,
+) -> list[DepositObservationResponse]:
+    """Deposit addresses whose chain balance was outside what the records allow when
+    last checked, longest-standing first (a surplus within its grace is listed too)."""
+
+    def read() -> tuple[deposit_addresses.Observation, ...]:
+        with state.engine.connect() as conn:
+            return deposit_addresses.mismatched_observations(conn, chain=chain, limit=limit)
+
+    return [DepositObservationResponse.of(seen) for seen in await run_in_threadpool(read)]
 
 
 @router.get(

@@ -98,6 +98,10 @@ ROUTE_ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/admin/alerts"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
     ("POST", "/admin/alerts/{alert_id}/ack"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
+    ("GET", "/admin/reconciliation"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
+    ("GET", "/admin/reconciliation/deposit-addresses"): only(
+        Role.TREASURY, Role.COMPLIANCE, Role.ADMIN
+    ),
     ("GET", "/admin/circuit-breaker"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
     # Anyone who watches money may pull the brake; releasing it is a compliance decision.
     ("POST", "/admin/circuit-breaker/trip"): only(Role.TREASURY, Role.COMPLIANCE, Role.ADMIN),
@@ -113,6 +117,9 @@ ROUTE_ACCESS: Mapping[RouteKey, Access] = {
     ("POST", "/withdrawals/{withdrawal_id}/cancel"): only(Role.PLAYER),
     ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): only(Role.COMPLIANCE, Role.ADMIN),
     ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): only(Role.COMPLIANCE, Role.ADMIN),
+    # Deposits held by a player's limits: compliance (or an admin) lists and releases them.
+    ("GET", "/admin/deposits/held"): only(Role.COMPLIANCE, Role.ADMIN),
+    ("POST", "/admin/deposits/{deposit_id}/release"): only(Role.COMPLIANCE, Role.ADMIN),
     # Treasury (croupier.api.treasury): refills from cold are raised, approved (two
     # different people) and answered with the offline-signed transaction by treasury
     # staff only; those who watch money may read them.
@@ -133,6 +140,13 @@ ROUTE_ACCESS: Mapping[RouteKey, Access] = {
     ("PUT", "/limits"): only(Role.PLAYER),
     ("POST", "/self-exclusion"): only(Role.PLAYER),
     ("POST", "/cool-off"): only(Role.PLAYER),
+    # Bonuses (croupier.api.bonus): players claim and forfeit their own; a grant by
+    # staff (goodwill, VIP care) is support's or an admin's, and is audited.
+    ("GET", "/bonuses"): only(Role.PLAYER),
+    ("GET", "/bonuses/vip"): only(Role.PLAYER),
+    ("POST", "/bonuses"): only(Role.PLAYER),
+    ("POST", "/bonuses/{bonus_id}/forfeit"): only(Role.PLAYER),
+    ("POST", "/admin/bonuses"): only(Role.SUPPORT, Role.ADMIN),
 }
 
 

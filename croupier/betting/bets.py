@@ -23,7 +23,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, text
+from sqlalchemy import Connection, Row, and_, func, select, text, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from croupier.betting.errors import BetAlreadySettled, BetNotFound, NonceReused
@@ -33,6 +33,7 @@ from croupier.core.money import Currency, check_minor_units
 from croupier.games.game import JsonValue
 from croupier.games.seeds import check_client_seed, check_nonce
 from croupier.ledger.connections import Bind, single_statement
+from croupier.ledger.schema import MinorUnits
 
 # One statement writes at most this many bets: a crash round settles in chunks.
 MAX_BETS_PER_CALL = 5000
@@ -221,9 +222,13 @@ def net_loss(conn: Connection, user_id: uuid.UUID, currency: Currency, since: da
     what a player's loss limit is measured against.
     """
     _check_aware(since, "since")
-    query = select(
-        func.coalesce(func.sum(bets.c.amount), 0) - func.coalesce(func.sum(bets.c.payout), 0)
-    ).where(bets.c.user_id == user_id, bets.c.currency == currency.value, bets.c.created_at > since)
+    # A difference of two sums is plain NUMERIC to SQLAlchemy: read it back as MinorUnits.
+    difference = func.coalesce(func.sum(bets.c.amount), 0) - func.coalesce(
+        func.sum(bets.c.payout), 0
+    )
+    query = select(type_coerce(difference, MinorUnits)).where(
+        bets.c.user_id == user_id, bets.c.currency == currency.value, bets.c.created_at > since
+    )
     return _int(conn.execute(query).scalar_one())
 
 

@@ -34,7 +34,15 @@ from croupier.betting.bets import (
     settle_bet,
 )
 from croupier.betting.errors import MinesGameOver
-from croupier.betting.movements import BetAccounts, bet_accounts, payout_request, stake_request
+from croupier.betting.movements import (
+    BetAccounts,
+    StakeSplit,
+    StakeSplitter,
+    bet_accounts,
+    payout_requests,
+    stake_requests,
+    take_stake,
+)
 from croupier.betting.sealing import SeedSealer
 from croupier.core.clock import Clock
 from croupier.core.errors import IdempotencyConflict
@@ -43,7 +51,8 @@ from croupier.games.engine import RoundResult, parse_bet, play, seeded_game
 from croupier.games.game import JsonValue
 from croupier.games.params import check_known
 from croupier.games.rng import float_words
-from croupier.ledger.posting import transfer, transfer_batch
+from croupier.ledger.posting import transfer_batch
+from croupier.ledger.requests import TransferRequest
 
 # Account ids never change; remembering them saves two statements per bet. Bounded so
 # a long-lived worker serving millions of players does not grow without limit.
@@ -141,8 +150,13 @@ class Settler:
         self._accounts: dict[tuple[uuid.UUID, Currency], BetAccounts] = {}
         self._accounts_lock = Lock()
 
-    def settle(self, bet: SeededBet) -> BetRecord:
-        """Stake (unless already staked), play, pay and record the bet, all or nothing."""
+    def settle(self, bet: SeededBet, splitter: StakeSplitter | None = None) -> BetRecord:
+        """Stake (unless already staked), play, pay and record the bet, all or nothing.
+
+        ``splitter`` is asked about a new bet, or about one staked at open (the split
+        it was staked with); a caller passes one only for a player who may have a
+        second account to spend (no extra query otherwise).
+        """
         accounts = self.accounts(bet.user_id, bet.currency)
         with self._engine.begin() as conn:
             claim = self._claim(conn, bet)
@@ -153,17 +167,18 @@ class Settler:
             if claim.stored is None:
                 self._guard(conn, bet)
             settled = bet.settled(round_result(bet, claim.server_seed), self._clock.now())
-            movements = [stake_request(settled, accounts)]
-            payout = payout_request(settled, accounts)
-            if payout is not None:
-                movements.append(payout)
-            transfer_batch(conn, movements)
+            split = None
+            if splitter is not None:
+                split_of = splitter.stake if claim.stored is None else splitter.staked
+                split = split_of(conn, settled, accounts)
+            transfer_batch(conn, _movements(settled, accounts, split))
             if claim.stored is None:
                 return record_bet(conn, settled)
             return settle_bet(conn, bet.settlement(settled))
 
-    def open(self, bet: SeededBet) -> BetRecord:
-        """Stake a game played over several moves and write its open bet row."""
+    def open(self, bet: SeededBet, splitter: StakeSplitter | None = None) -> BetRecord:
+        """Stake a game played over several moves and write its open bet row (its stake
+        split as ``splitter`` says; settle it with the same splitter)."""
         validate_bet(bet.game, bet.params, complete=False)
         accounts = self.accounts(bet.user_id, bet.currency)
         with self._engine.begin() as conn:
@@ -172,12 +187,13 @@ class Settler:
                 return claim.stored
             self._guard(conn, claim.bet)
             record = claim.bet.record()
-            transfer(conn, stake_request(record, accounts))
+            split = None if splitter is None else splitter.stake(conn, record, accounts)
+            take_stake(conn, record, accounts, split)
             return record_bet(conn, record)
 
-    def reveal(self, bet: SeededBet) -> Reveal:
+    def reveal(self, bet: SeededBet, splitter: StakeSplitter | None = None) -> Reveal:
         """Whether the last tile of ``bet.params["picks"]`` is safe; a mine settles the
-        bet as lost in the same call."""
+        bet as lost in the same call (through ``splitter``, as :meth:`settle`)."""
         with self._engine.begin() as conn:
             claim = self._claim(conn, bet)
             if claim.stored is None or claim.stored.status is not BetStatus.OPEN:
@@ -186,7 +202,7 @@ class Settler:
             result = round_result(claim.bet, claim.server_seed)
         if result.multiplier > 0:
             return Reveal(safe=True, multiplier=result.multiplier)
-        return Reveal(safe=False, multiplier=Fraction(0), bet=self.settle(claim.bet))
+        return Reveal(safe=False, multiplier=Fraction(0), bet=self.settle(claim.bet, splitter))
 
     def _claim(self, conn: Connection, bet: SeededBet) -> _Claim:
         """Serialize on the player's session, then: the stored bet (if any), the bet as
@@ -225,6 +241,13 @@ class Settler:
                 self._accounts.clear()
             self._accounts[key] = found
         return found
+
+
+def _movements(
+    settled: BetRecord, accounts: BetAccounts, split: StakeSplit | None
+) -> list[TransferRequest]:
+    """Stake (a replay for a bet staked at open) and payout of a settled bet."""
+    return stake_requests(settled, accounts, split) + payout_requests(settled, accounts, split)
 
 
 def round_result(bet: SeededBet, server_seed: str) -> RoundResult:

@@ -48,7 +48,22 @@ def detect_reorg(client: ChainClient, window: Sequence[BlockHeader]) -> Reorg | 
     tip = client.header(window[-1].number)
     if tip is not None and tip.hash == window[-1].hash:
         return None
-    return find_reorg(window, client.headers(window[0].number, window[-1].number))
+    return find_reorg(window, node_headers(client, window[0].number, window[-1].number))
+
+
+def node_headers(client: ChainClient, first: int, last: int) -> tuple[BlockHeader, ...]:
+    """Canonical headers ``first..last`` in calls of at most ``max_scan_blocks``: a
+    window may be longer than one scan batch (Bitcoin's blocks are heavy to scan and
+    its headers cheap). Stops early at the node's head; ``find_reorg`` checks linkage."""
+    step = client.max_scan_blocks
+    found: list[BlockHeader] = []
+    for start in range(first, last + 1, step):
+        end = min(last, start + step - 1)
+        batch = client.headers(start, end)
+        found.extend(batch)
+        if len(batch) < end - start + 1:
+            break
+    return tuple(found)
 
 
 def follow(

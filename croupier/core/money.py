@@ -75,6 +75,18 @@ _INFO: dict[Currency, CurrencyInfo] = {
 }
 
 
+# The coin each chain's network fees are paid in.
+_NATIVE = {"ethereum": Currency.ETH, "bitcoin": Currency.BTC}
+
+
+def native_currency(chain: str) -> Currency:
+    """The currency ``chain`` pays its network fees in (ETH on Ethereum, BTC on Bitcoin)."""
+    try:
+        return _NATIVE[chain]
+    except KeyError:
+        raise UnknownCurrency(f"no native currency is known for chain {chain!r}") from None
+
+
 def check_minor_units(amount: object, *, allow_zero: bool = False) -> int:
     """Return ``amount`` if it is a valid int of minor units, else raise ``InvalidAmount``.
 

@@ -34,6 +34,11 @@ MIN_JWT_SECRET_CHARS = 32
 GameName = Literal["dice", "limbo", "plinko", "mines", "crash"]
 ALL_GAMES: tuple[GameName, ...] = ("dice", "limbo", "plinko", "mines", "crash")
 _HEX_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
+# A cold address's form: Ethereum hex, or Bitcoin bech32 / base58 (the chain's own
+# parser checks it fully, with the network, before a sweep is opened).
+_COLD_ADDRESS_RE = re.compile(
+    r"^(0x[0-9a-fA-F]{40}|(bc|tb|bcrt)1[02-9ac-hj-np-z]{6,87}|[123mn][1-9A-HJ-NP-Za-km-z]{25,34})$"
+)
 KycContentType = Literal["application/pdf", "image/jpeg", "image/png"]
 KYC_CONTENT_TYPES: tuple[KycContentType, ...] = ("application/pdf", "image/jpeg", "image/png")
 
@@ -49,7 +54,7 @@ class HotWalletPolicy(BaseModel):
     cap: str
     target: str
     floor: str
-    cold_address: str = Field(pattern=_HEX_ADDRESS_RE.pattern)
+    cold_address: str = Field(pattern=_COLD_ADDRESS_RE.pattern)
 
 
 class Settings(BaseSettings):
@@ -152,6 +157,15 @@ class Settings(BaseSettings):
     reconciliation_interval_s: int = Field(default=300, ge=10, le=86400)
     # Holds may stay pending this long past their timeout before reconciliation flags them.
     reconciliation_pending_grace_s: int = Field(default=600, ge=0, le=86400)
+    # Player deposit addresses checked against the chain per run and chain (a rotation;
+    # croupier.monitoring.deposit_addresses), and how long coins nobody recorded may sit
+    # at one (a deposit the scanner has not reached yet) before it is an alarm.
+    reconciliation_deposit_batch_addresses: int = Field(default=500, ge=1, le=5000)
+    reconciliation_deposit_surplus_grace_s: int = Field(default=900, ge=0, le=86400)
+    # Ledger maintenance (croupier.workflows.maintenance): expiring timed-out holds and
+    # creating monthly partitions ahead of need, on a schedule of its own.
+    ledger_maintenance_interval_s: int = Field(default=60, ge=10, le=86400)
+    ledger_partition_months_ahead: int = Field(default=6, ge=2, le=120)
     # No posting transaction runs longer than this; the drift window ends this far back.
     house_drift_settle_margin_s: int = Field(default=60, ge=1, le=3600)
     metrics_host: str = "127.0.0.1"
@@ -195,6 +209,25 @@ class Settings(BaseSettings):
     verify_requests_per_ip: int = Field(default=600, ge=1, le=1_000_000)
     bet_window_s: int = Field(default=60, ge=1, le=3600)
 
+    # Bonuses (croupier.bonus). Percent of a stake that counts toward wagering, per game
+    # (a game left out counts nothing); a claimed bonus keeps the weights it was claimed
+    # under. A player may claim one bonus per cooldown.
+    bonus_game_weights: dict[str, int] = Field(
+        default_factory=lambda: {
+            "dice": 100,
+            "limbo": 100,
+            "plinko": 100,
+            "mines": 100,
+            "crash": 50,
+        }
+    )
+    bonus_claim_cooldown_s: int = Field(default=86400, ge=0, le=365 * 86400)
+    # Cashback and rakeback (croupier.bonus.rewards) are paid per period (weekly by
+    # default, Monday 00:00 UTC); a scheduled run every interval pays the last closed one.
+    bonus_cashback_percent: int = Field(default=10, ge=0, le=100)
+    bonus_reward_period_s: int = Field(default=7 * 86400, ge=60, le=366 * 86400)
+    bonus_reward_interval_s: int = Field(default=3600, ge=10, le=7 * 86400)
+
     # Payments (croupier.payments: deposits, withdrawals, the hot-wallet sender). Amounts
     # are whole coins as decimal strings per currency, e.g. '{"ETH": "0.005", "USDT": "10"}';
     # a currency missing from withdrawal_minimum cannot be withdrawn. Confirmations per
@@ -206,25 +239,22 @@ class Settings(BaseSettings):
     deposit_poll_interval_s: float = Field(default=15, ge=0.1, le=3600)
     # A deposit a reorg removed is marked orphaned if not mined again within this.
     deposit_orphan_timeout_s: int = Field(default=6 * 3600, ge=1, le=30 * 86400)
+    # A deposit held by the player's limits (exclusion, deposit limits) is checked again
+    # this often, and credited once they admit it.
+    deposit_hold_recheck_s: int = Field(default=3600, ge=1, le=7 * 86400)
     # The worker starts the per-chain deposit scanner (idempotently) when it starts.
     deposit_scanner_enabled: bool = True
     deposit_scanner_poll_s: float = Field(default=4, ge=0.1, le=600)
     # Where a brand-new scanner starts; unset: at the node's head when it first runs.
     eth_deposit_start_block: int | None = Field(default=None, ge=0)
     withdrawal_minimum: dict[str, str] = Field(
-        default_factory=lambda: {"ETH": "0.005", "USDT": "10"}
+        default_factory=lambda: {"ETH": "0.005", "BTC": "0.0002", "USDT": "10"}
     )
-    withdrawal_fee: dict[str, str] = Field(default_factory=lambda: {"ETH": "0.0005", "USDT": "1"})
+    withdrawal_fee: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "0.0005", "BTC": "0.00002", "USDT": "1"}
+    )
     withdrawal_auto_approve_limit: dict[str, str] = Field(
-        default_factory=lambda: {"ETH": "0.5", "USDT": "1000"}
-    )
-    # Per KYC level (0 = unverified), what a player may withdraw per rolling 24 hours.
-    withdrawal_daily_limit_by_kyc_level: dict[int, dict[str, str]] = Field(
-        default_factory=lambda: {
-            0: {"ETH": "2", "USDT": "5000"},
-            1: {"ETH": "20", "USDT": "50000"},
-            2: {"ETH": "200", "USDT": "500000"},
-        }
+        default_factory=lambda: {"ETH": "0.5", "BTC": "0.02", "USDT": "1000"}
     )
     # More withdrawals than this in the window go to manual review.
     withdrawal_velocity_max: int = Field(default=5, ge=1, le=1000)
@@ -249,7 +279,7 @@ class Settings(BaseSettings):
     treasury_sweep_interval_s: int = Field(default=900, ge=10, le=7 * 86400)
     treasury_consolidation_interval_s: int = Field(default=3600, ge=10, le=7 * 86400)
     treasury_consolidation_minimum: dict[str, str] = Field(
-        default_factory=lambda: {"ETH": "0.05", "USDT": "50"}
+        default_factory=lambda: {"ETH": "0.05", "USDT": "50", "BTC": "0.001"}
     )
     treasury_consolidation_batch_addresses: int = Field(default=50, ge=1, le=500)
     # A refill not completed (approved twice, signed, confirmed) within this expires.
@@ -443,6 +473,10 @@ class Settings(BaseSettings):
                     f"{currency}: needs floor < target < cap, got floor {policy.floor}, "
                     f"target {policy.target}, cap {policy.cap}"
                 )
+            if (currency.chain == "ethereum") != bool(_HEX_ADDRESS_RE.match(policy.cold_address)):
+                raise ValueError(
+                    f"{currency}: the cold address is not an address of the {currency.chain} chain"
+                )
             checked[currency.value] = policy
         return checked
 
@@ -456,15 +490,6 @@ class Settings(BaseSettings):
             parse_decimal(amount, currency)
             checked[currency.value] = amount
         return checked
-
-    @field_validator("withdrawal_daily_limit_by_kyc_level")
-    @classmethod
-    def _daily_limits(cls, value: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
-        if 0 not in value:
-            raise ValueError("needs an entry for KYC level 0 (unverified players)")
-        if any(level < 0 for level in value):
-            raise ValueError("KYC levels are 0 or more")
-        return {level: _whole_coin_table(limits) for level, limits in value.items()}
 
     @field_validator("confirmations_by_currency")
     @classmethod

@@ -10,7 +10,9 @@ activity, a restarted worker or a replayed workflow cannot pay a bet twice.
 
 Bets still open when the multiplier reaches the round's cap cash out at the cap (the
 crash point is at least there); bets still open at the crash lose their stake, which
-the house took when the bet was placed.
+the house took when the bet was placed. A bet whose stake a splitter split when it was
+placed (``RoundBet.split``) has its payout split by the same splitter, in the same
+transaction; every other bet is paid to cash as before.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
 
+from sqlalchemy import Connection
+
 from croupier.betting.bets import BetRecord, BetStatus, Settlement, settle_bets
-from croupier.betting.movements import BetAccounts, payout_request
+from croupier.betting.movements import BetAccounts, StakeSplit, StakeSplitter, payout_requests
 from croupier.core.errors import InvalidInput
 from croupier.crash.bets import MAX_BETS_PER_ROUND, CrashBet
 from croupier.crash.rounds import Round, RoundKey, RoundStatus, mark_settled, select_round
@@ -41,6 +45,7 @@ class RoundBet:
     bet: CrashBet
     accounts: BetAccounts
     cashed_out_h: int | None  # the multiplier of the player's cash-out; None: rode on
+    split: bool = False  # staked through the settlement's splitter
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +70,10 @@ def settle_round(
     started_at: datetime,
     ended_at: datetime,
     settled_at: datetime,
+    splitter: StakeSplitter | None = None,
 ) -> RoundSettlement:
-    """Pay and record every bet of round ``key`` at once; a second call is a replay."""
+    """Pay and record every bet of round ``key`` at once; a second call is a replay.
+    ``splitter`` pays the bets marked ``split`` (it split their stakes)."""
     _check_bets(key, bets)
     with transaction(bind) as conn:
         round_ = select_round(conn, key, lock="update")
@@ -77,7 +84,7 @@ def settle_round(
         payouts = [
             payout
             for record, bet in zip(settled, bets, strict=True)
-            if (payout := payout_request(record, bet.accounts)) is not None
+            for payout in payout_requests(record, bet.accounts, _split(conn, splitter, record, bet))
         ]
         if payouts:
             transfer_batch(conn, payouts)
@@ -125,6 +132,15 @@ def _settled(round_: Round, bet: RoundBet, settled_at: datetime) -> BetRecord:
         payout=result.payout,
         settled_at=settled_at,
     )
+
+
+def _split(
+    conn: Connection, splitter: StakeSplitter | None, record: BetRecord, bet: RoundBet
+) -> StakeSplit | None:
+    if not bet.split:
+        return None
+    assert splitter is not None, f"bet {bet.bet.id} was split: settle it with its splitter"
+    return splitter.staked(conn, record, bet.accounts)
 
 
 def _settlement(record: BetRecord) -> Settlement:

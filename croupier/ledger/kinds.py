@@ -58,6 +58,8 @@ class TransferType(StrEnum):
     BONUS = "bonus"
     BONUS_RELEASE = "bonus_release"
     BONUS_FORFEIT = "bonus_forfeit"
+    CASHBACK = "cashback"  # promotions -> player cash: a period's net loss, in part
+    RAKEBACK = "rakeback"  # promotions -> player cash: part of the house edge on volume
     FEE = "fee"
     SWEEP = "sweep"
     REFILL = "refill"

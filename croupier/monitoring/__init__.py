@@ -6,6 +6,9 @@
 - ``invariants``: the ledger's own reconciliation, alarmed per violated check.
 - ``wallets`` / ``hot_wallets``: ledger wallet accounts against their on-chain balances,
   allowing for payments' sends not yet settled.
+- ``deposit_records`` / ``deposit_books`` / ``deposit_addresses``: what the records say
+  sits at player deposit addresses, the ledger's ``deposits_in_flight`` against it, and
+  a rotating batch of addresses against their chain.
 - ``drift``: the house balance moved by exactly its gross gaming revenue, or not.
 - ``outcomes`` / ``outcome_feed``: recent game outcomes against their exact odds.
 - ``runs`` and ``collector``: the record of reconciliation runs, and scrape-time gauges.

@@ -47,6 +47,8 @@ class AlertKind(StrEnum):
     LEDGER_INVARIANT = "ledger_invariant"
     WALLET_MISMATCH = "wallet_mismatch"
     WALLET_UNREADABLE = "wallet_unreadable"
+    DEPOSIT_ADDRESS_MISMATCH = "deposit_address_mismatch"
+    DEPOSIT_BOOKS_MISMATCH = "deposit_books_mismatch"
     HOUSE_DRIFT = "house_drift"
     OUTCOME_BIAS = "outcome_bias"
     WITHDRAWAL_VELOCITY = "withdrawal_velocity"

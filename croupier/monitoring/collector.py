@@ -39,7 +39,13 @@ log = structlog.get_logger(__name__)
 DEFAULT_REFRESH_S = 10.0
 STATEMENT_TIMEOUT_MS = 2000
 RECENT_BETS = timedelta(minutes=5)
-FINDINGS = ("ledger_violations", "wallet_mismatches", "house_drifts", "biased_games")
+FINDINGS = (
+    "ledger_violations",
+    "wallet_mismatches",
+    "house_drifts",
+    "biased_games",
+    "deposit_mismatches",
+)
 
 
 class DatabaseCollector(Collector):

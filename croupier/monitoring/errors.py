@@ -17,3 +17,9 @@ class BreakerNotTripped(Conflict):
 
 class BreakerAlreadyTripped(Conflict):
     code = "circuit_breaker_already_tripped"
+
+
+class NoReconciliationRun(NotFound):
+    """Reading the latest reconciliation before any run finished."""
+
+    code = "reconciliation_not_run"

@@ -9,8 +9,9 @@ what the ledger still holds. So, per chain, the hot wallet is:
   workflow owns one address; a rotated index adds one);
 - what is in flight out of it: for sends whose withdrawal has not settled yet
   (``sending``/``broadcast``), the amount paid out in the withdrawal's currency, and in
-  the chain's gas currency the most any attempt of the send could burn
-  (``gas_limit * max_fee_per_gas``, the largest over its replacements).
+  the chain's gas currency the most any attempt of the send could burn (Ethereum:
+  ``gas_limit * max_fee_per_gas``; Bitcoin: the signed fee, fixed by the transaction;
+  the largest over its replacements).
 
 The chain balance must then lie in ``[ledger - in flight, ledger]``; ``croupier.monitoring
 .wallets`` applies it together with the account's own pending holds.
@@ -56,13 +57,19 @@ _PAYOUTS_IN_FLIGHT = text(
     """
 )
 
+# Each chain's signed transactions live in its own table; a send has rows in one only.
 _GAS_IN_FLIGHT = text(
     """
     SELECT coalesce(sum(worst.gas), 0) FROM (
-        SELECT max(t.gas_limit * t.max_fee_per_gas) AS gas
+        SELECT max(t.gas) AS gas
         FROM hot_wallet_sends s
         JOIN withdrawals w ON w.id = s.withdrawal_id
-        JOIN hot_wallet_transactions t ON t.withdrawal_id = s.withdrawal_id
+        JOIN (
+            SELECT withdrawal_id, gas_limit * max_fee_per_gas AS gas
+            FROM hot_wallet_transactions
+            UNION ALL
+            SELECT withdrawal_id, fee_sat FROM btc_hot_wallet_transactions
+        ) t ON t.withdrawal_id = s.withdrawal_id
         WHERE s.chain = :chain AND w.status IN ('sending', 'broadcast')
         GROUP BY s.withdrawal_id
     ) worst

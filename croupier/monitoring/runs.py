@@ -21,6 +21,8 @@ class RunSummary:
     house_drifts: int
     biased_games: int
     report: dict[str, Any]
+    # Deposit addresses (and deposit books) that disagree with the chain (or the ledger).
+    deposit_mismatches: int = 0
 
     @property
     def ok(self) -> bool:
@@ -29,6 +31,7 @@ class RunSummary:
             or self.wallet_mismatches
             or self.house_drifts
             or self.biased_games
+            or self.deposit_mismatches
         )
 
 
@@ -46,9 +49,9 @@ def record_run(engine: Engine, summary: RunSummary) -> None:
                 """
                 INSERT INTO reconciliation_runs (
                     run_key, ok, ledger_violations, wallet_mismatches, house_drifts,
-                    biased_games, report)
+                    biased_games, deposit_mismatches, report)
                 VALUES (:run_key, :ok, :ledger_violations, :wallet_mismatches, :house_drifts,
-                        :biased_games, CAST(:report AS jsonb))
+                        :biased_games, :deposit_mismatches, CAST(:report AS jsonb))
                 ON CONFLICT (run_key) DO NOTHING
                 """
             ),
@@ -59,6 +62,7 @@ def record_run(engine: Engine, summary: RunSummary) -> None:
                 "wallet_mismatches": summary.wallet_mismatches,
                 "house_drifts": summary.house_drifts,
                 "biased_games": summary.biased_games,
+                "deposit_mismatches": summary.deposit_mismatches,
                 "report": json.dumps(summary.report, default=str),
             },
         )
@@ -78,5 +82,6 @@ def last_run(conn: Connection) -> RunRecord | None:
         house_drifts=row.house_drifts,
         biased_games=row.biased_games,
         report=dict(row.report),
+        deposit_mismatches=row.deposit_mismatches,
     )
     return RunRecord(summary=summary, finished_at=row.finished_at)

@@ -8,6 +8,9 @@
 - ``house_balance_checkpoints``: the house balance at the end of each drift window.
 - ``wallet_observations``: the latest ledger-vs-chain comparison per wallet account.
 - ``reconciliation_runs``: one row per reconciliation run, with its report.
+- ``deposit_address_cursors`` / ``deposit_address_observations``: where the rotation
+  through player deposit addresses stands per chain, and the latest comparison of each
+  address and currency with its chain (``croupier.monitoring.deposit_addresses``).
 """
 
 from __future__ import annotations
@@ -136,6 +139,38 @@ reconciliation_runs = Table(
     Column("house_drifts", Integer, nullable=False),
     Column("biased_games", Integer, nullable=False),
     Column("report", JSONB, nullable=False),
+    Column("deposit_mismatches", Integer, nullable=False),
+)
+
+deposit_address_cursors = Table(
+    "deposit_address_cursors",
+    metadata,
+    Column("chain", Text, primary_key=True),
+    # The HD index the last batch ended at; the next batch starts after it.
+    Column("after_hd_index", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+deposit_address_observations = Table(
+    "deposit_address_observations",
+    metadata,
+    Column("chain", Text, primary_key=True),
+    Column("address", Text, primary_key=True),
+    Column("currency", Text, primary_key=True),
+    Column("hd_index", Integer, nullable=False),
+    Column("expected_low", MinorUnits, nullable=False),
+    Column("expected_high", MinorUnits, nullable=False),
+    Column("chain_balance", MinorUnits, nullable=False),
+    Column("matches", Boolean, nullable=False),
+    # Since when the address has disagreed with its records (NULL while it agrees).
+    Column("mismatch_since", DateTime(timezone=True)),
+    Column("observed_at", DateTime(timezone=True), nullable=False),
+    Index(
+        "ix_deposit_address_observations_mismatched",
+        "chain",
+        "mismatch_since",
+        postgresql_where=text("mismatch_since IS NOT NULL"),
+    ),
 )
 
 MONITORING_TABLES = frozenset(metadata.tables)

@@ -8,15 +8,22 @@ final once credited.
 The credit moves ``deposits_in_flight -> player_cash``: ``deposits_in_flight`` is the
 casino's asset "coins at player deposit addresses", until a sweep moves them on to the
 hot wallet. A dust deposit is recorded (the player sees it) and never credited.
+
+Crediting asks an ``admit`` check first (built by the activity layer from the player's
+responsible-gambling and KYC limits; payments knows neither). A deposit it refuses is
+``held``: confirmed, visible to the player with the reason, and still in deposits in
+flight, so it is not the player's cash and cannot be bet. Crediting it later (the check
+admits it, or compliance releases it) is the same single, idempotent ledger credit.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, Row, select, update
+from sqlalchemy import Connection, Engine, Row, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql import func
 
@@ -28,13 +35,14 @@ from croupier.ledger.kinds import AccountKind, TransferType
 from croupier.ledger.posting import transfer
 from croupier.ledger.requests import TransferRequest
 from croupier.payments.addresses import owner_of
-from croupier.payments.errors import DepositNotFound, UnknownDepositAddress
+from croupier.payments.errors import DepositNotFound, DepositNotHeld, UnknownDepositAddress
 from croupier.payments.keys import deposit_id
 from croupier.payments.states import DepositStatus
 from croupier.payments.tables import deposits
 
 MAX_PAGE_SIZE = 100
 _OPEN = [DepositStatus.PENDING.value, DepositStatus.CONFIRMING.value]
+_CREDITABLE = (DepositStatus.CONFIRMING, DepositStatus.HELD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,32 @@ class DepositRecord:
     confirmations_required: int
     created_at: datetime
     credited_at: datetime | None
+    # Why it is (or was, before being credited) held: a stable code and the player's text.
+    hold_code: str | None = None
+    hold_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DepositHold:
+    """Why a confirmed deposit may not become the player's cash now."""
+
+    code: str
+    reason: str
+
+
+# Run in the credit's transaction, under the player's deposit lock: None admits the
+# deposit, a hold keeps it out of the player's cash.
+DepositAdmission = Callable[[Connection, DepositRecord], DepositHold | None]
+
+
+def admit_every_deposit(conn: Connection, deposit: DepositRecord) -> DepositHold | None:
+    """The admission check that holds nothing (tests and tools that only move coins)."""
+    return None
+
+
+# Runs last in the transaction that credits a held deposit on a staff decision (the
+# caller's audit row).
+ReleaseHook = Callable[[Connection, DepositRecord], None]
 
 
 def record_deposit(
@@ -162,43 +196,112 @@ def observe_absent(engine: Engine, deposit_id: str) -> DepositRecord:
     )
 
 
-def credit_deposit(engine: Engine, deposit_id: str) -> DepositRecord:
-    """Credit the player once: the ledger transfer and the status change commit together."""
+def credit_deposit(engine: Engine, deposit_id: str, admit: DepositAdmission) -> DepositRecord:
+    """Credit the player once if ``admit`` lets it in, else hold it (or keep it held).
+
+    The ledger transfer and the status change commit together. A player's credits are
+    serialised, so two deposits checked at once cannot both fit under one limit.
+    """
+    with engine.begin() as conn:
+        row = _creditable(conn, deposit_id)
+        if DepositStatus(row.status) is DepositStatus.CREDITED:
+            return _record(row)
+        _lock_player(conn, row.user_id)
+        hold = admit(conn, _record(row))
+        if hold is not None:
+            conn.execute(
+                update(deposits)
+                .where(deposits.c.id == deposit_id)
+                .values(
+                    status=DepositStatus.HELD.value,
+                    hold_code=hold.code,
+                    hold_reason=hold.reason,
+                    updated_at=func.now(),
+                )
+            )
+            return _record(_row(conn, deposit_id))
+        return _credit(conn, row)
+
+
+def release_held_deposit(
+    engine: Engine, deposit_id: str, on_released: ReleaseHook
+) -> DepositRecord:
+    """Credit a held deposit on a compliance decision, whatever the limits say;
+    ``on_released`` runs in the same transaction, only when this call credits it."""
     with engine.begin() as conn:
         row = _row(conn, deposit_id, for_update=True)
         status = DepositStatus(row.status)
         if status is DepositStatus.CREDITED:
             return _record(row)
-        if status is not DepositStatus.CONFIRMING:
-            raise Conflict(
-                f"deposit {deposit_id} is {status.value}; only a confirmed one is credited"
+        if status is not DepositStatus.HELD:
+            raise DepositNotHeld(
+                f"deposit {deposit_id} is {status.value}; only a held one is released"
             )
-        currency = Currency(row.currency)
-        in_flight = system_account(conn, AccountKind.DEPOSITS_IN_FLIGHT, currency)
-        cash = player_account(conn, str(row.user_id), AccountKind.PLAYER_CASH, currency)
-        transfer(
-            conn,
-            TransferRequest(
-                id=deposit_id,
-                debit_account_id=in_flight.id,
-                credit_account_id=cash.id,
-                amount=int(row.amount),
-                currency=currency,
-                type=TransferType.DEPOSIT,
-                reference_id=deposit_id,
-                metadata={"chain": row.chain, "tx_hash": row.tx_hash, "block": row.block_number},
-            ),
+        credited = _credit(conn, row)
+        on_released(conn, credited)
+        return credited
+
+
+def deposited_since(
+    conn: Connection, user_id: uuid.UUID, currency: Currency, since: datetime
+) -> int:
+    """What the player's credited deposits of ``currency`` added to their cash since
+    ``since`` (a held deposit counts from when it was credited)."""
+    total = conn.execute(
+        select(func.coalesce(func.sum(deposits.c.amount), 0)).where(
+            deposits.c.user_id == user_id,
+            deposits.c.currency == currency.value,
+            deposits.c.status == DepositStatus.CREDITED.value,
+            deposits.c.credited_at > since,
         )
-        conn.execute(
-            update(deposits)
-            .where(deposits.c.id == deposit_id)
-            .values(
-                status=DepositStatus.CREDITED.value,
-                credited_at=func.now(),
-                updated_at=func.now(),
-            )
+    ).scalar_one()
+    return int(total)
+
+
+def _creditable(conn: Connection, deposit_id: str) -> Row[tuple[object, ...]]:
+    row = _row(conn, deposit_id, for_update=True)
+    status = DepositStatus(row.status)
+    if status is not DepositStatus.CREDITED and status not in _CREDITABLE:
+        raise Conflict(f"deposit {deposit_id} is {status.value}; only a confirmed one is credited")
+    return row
+
+
+def _lock_player(conn: Connection, user_id: uuid.UUID) -> None:
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"deposits:{user_id}"},
+    )
+
+
+def _credit(conn: Connection, row: Row[tuple[object, ...]]) -> DepositRecord:
+    """The one ledger credit, keyed by the deposit id, and the row marked credited."""
+    deposit_id = str(row.id)
+    currency = Currency(row.currency)
+    in_flight = system_account(conn, AccountKind.DEPOSITS_IN_FLIGHT, currency)
+    cash = player_account(conn, str(row.user_id), AccountKind.PLAYER_CASH, currency)
+    transfer(
+        conn,
+        TransferRequest(
+            id=deposit_id,
+            debit_account_id=in_flight.id,
+            credit_account_id=cash.id,
+            amount=int(row.amount),
+            currency=currency,
+            type=TransferType.DEPOSIT,
+            reference_id=deposit_id,
+            metadata={"chain": row.chain, "tx_hash": row.tx_hash, "block": row.block_number},
+        ),
+    )
+    conn.execute(
+        update(deposits)
+        .where(deposits.c.id == deposit_id)
+        .values(
+            status=DepositStatus.CREDITED.value,
+            credited_at=func.now(),
+            updated_at=func.now(),
         )
-        return _record(_row(conn, deposit_id))
+    )
+    return _record(_row(conn, deposit_id))
 
 
 def orphan_deposit(engine: Engine, deposit_id: str) -> DepositRecord:
@@ -227,6 +330,20 @@ def list_deposits(bind: Bind, user_id: uuid.UUID, *, limit: int) -> list[Deposit
             .order_by(deposits.c.created_at.desc(), deposits.c.id)
             .limit(limit)
         ).all()
+    return [_record(row) for row in rows]
+
+
+def held_deposits(
+    bind: Bind, *, user_id: uuid.UUID | None = None, limit: int
+) -> list[DepositRecord]:
+    """Held deposits of every player (or of one), oldest first: compliance's queue,
+    worked from the longest waiting (a partial index serves it)."""
+    assert 1 <= limit <= MAX_PAGE_SIZE, f"limit {limit} outside 1..{MAX_PAGE_SIZE}"
+    query = select(deposits).where(deposits.c.status == DepositStatus.HELD.value)
+    if user_id is not None:
+        query = query.where(deposits.c.user_id == user_id)
+    with single_statement(bind) as conn:
+        rows = conn.execute(query.order_by(deposits.c.created_at, deposits.c.id).limit(limit)).all()
     return [_record(row) for row in rows]
 
 
@@ -283,4 +400,6 @@ def _record(row: Row[tuple[object, ...]]) -> DepositRecord:
         confirmations_required=row.confirmations_required,
         created_at=row.created_at,
         credited_at=row.credited_at,
+        hold_code=row.hold_code,
+        hold_reason=row.hold_reason,
     )

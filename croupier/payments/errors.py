@@ -39,6 +39,12 @@ class DepositNotFound(NotFound):
     code = "deposit_not_found"
 
 
+class DepositNotHeld(Conflict):
+    """A compliance release of a deposit that is not held (credited, still confirming)."""
+
+    code = "deposit_not_held"
+
+
 class WithdrawalNotFound(NotFound):
     code = "withdrawal_not_found"
 

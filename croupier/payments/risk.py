@@ -1,9 +1,9 @@
 """The withdrawal risk policy: pure functions from facts to a decision.
 
-The facts are gathered elsewhere (the withdrawal activities read the database); this
-module only decides, so it is tested exhaustively without I/O and the KYC and bonus
-domains (issue 7) plug in by filling ``WithdrawalFacts`` — today ``kyc_level`` is 0 and
-``open_bonus`` False for everyone.
+The facts are gathered elsewhere (the withdrawal activities read the database, and the
+player's KYC level from ``croupier.compliance.levels``); this module only decides, so it
+is tested exhaustively without I/O. ``open_bonus`` is False for everyone until the bonus
+domain fills it.
 
 Two kinds of outcome:
 
@@ -82,7 +82,8 @@ def assess(facts: WithdrawalFacts, limits: RiskLimits) -> RiskDecision:
 def check_daily_limit(
     currency: Currency, amount: int, withdrawn_last_24h: int, daily_limit: int
 ) -> None:
-    """Refuse a withdrawal that would take the rolling 24-hour total past the limit."""
+    """Refuse a withdrawal that would take the rolling 24-hour total past the limit
+    (the player's KYC level's, ``croupier.compliance.levels``)."""
     assert amount > 0 and withdrawn_last_24h >= 0 and daily_limit >= 0
     if withdrawn_last_24h + amount > daily_limit:
         left = max(daily_limit - withdrawn_last_24h, 0)

@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from eth_typing import ChecksumAddress
-
-from croupier.chains.ethereum.addresses import parse_address
+from croupier.chains.bitcoin.addresses import parse_address as parse_btc_address
+from croupier.chains.bitcoin.network import BtcNetwork
+from croupier.chains.ethereum.addresses import parse_address as parse_eth_address
 from croupier.core.money import Currency, check_minor_units, format_decimal, parse_decimal
 from croupier.core.settings import Settings
 from croupier.payments.errors import AmountBelowMinimum, UnsupportedCurrency
 
-# Chains with a deposit scanner, and with a hot-wallet sender for withdrawals, today.
-DEPOSIT_CHAINS = frozenset({"ethereum"})
-WITHDRAWAL_CHAINS = frozenset({"ethereum"})
+# Chains with a deposit scanner and a hot-wallet sender for withdrawals.
+PAYMENT_CHAINS = frozenset({"ethereum", "bitcoin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +27,7 @@ class WithdrawalRequest:
     currency: Currency
     amount: int
     fee: int
-    address: ChecksumAddress
+    address: str  # the chain's canonical form: EIP-55 checksummed, or lower-case bech32
 
     @property
     def hold_amount(self) -> int:
@@ -45,10 +44,6 @@ class PaymentRules:
         self._fee = _minor_table(settings.withdrawal_fee)
         self._auto_approve = _minor_table(settings.withdrawal_auto_approve_limit)
         self._dust = _minor_table(settings.deposit_dust_minimum)
-        self._daily = {
-            level: _minor_table(limits)
-            for level, limits in settings.withdrawal_daily_limit_by_kyc_level.items()
-        }
 
     @property
     def settings(self) -> Settings:
@@ -57,23 +52,22 @@ class PaymentRules:
     def withdrawable(self, code: str) -> Currency:
         """The currency if players may withdraw it here, else ``UnsupportedCurrency``."""
         currency = Currency.parse(code)
-        if currency.chain not in WITHDRAWAL_CHAINS or currency not in self._minimum:
+        if currency.chain not in PAYMENT_CHAINS or currency not in self._minimum:
             raise UnsupportedCurrency(f"{currency} withdrawals are not supported")
-        if currency is Currency.USDT and self._settings.usdt_contract_address is None:
-            raise UnsupportedCurrency("USDT withdrawals need CROUPIER_USDT_CONTRACT_ADDRESS")
+        self._check_configured(currency, "withdrawals")
         return currency
 
     def depositable(self, code: str) -> Currency:
         """The currency if the scanner credits deposits of it, else ``UnsupportedCurrency``."""
         currency = Currency.parse(code)
-        if currency.chain not in DEPOSIT_CHAINS:
+        if currency.chain not in PAYMENT_CHAINS:
             raise UnsupportedCurrency(f"{currency} deposits are not supported")
-        if currency is Currency.USDT and self._settings.usdt_contract_address is None:
-            raise UnsupportedCurrency("USDT deposits need CROUPIER_USDT_CONTRACT_ADDRESS")
+        self._check_configured(currency, "deposits")
         return currency
 
     def check_request(self, code: str, amount: int, address: str) -> WithdrawalRequest:
-        """Currency supported, amount at least the minimum, address valid (checksummed)."""
+        """Currency supported, amount at least the minimum, address valid on its chain
+        (checksummed; a Bitcoin address also of the configured network)."""
         currency = self.withdrawable(code)
         check_minor_units(amount)
         minimum = self._minimum[currency]
@@ -86,19 +80,12 @@ class PaymentRules:
             currency=currency,
             amount=amount,
             fee=self._fee.get(currency, 0),
-            address=parse_address(address),
+            address=self._parse_address(currency, address),
         )
 
     def auto_approve_limit(self, currency: Currency) -> int:
         """The largest amount approved without review (0: every one is reviewed)."""
         return self._auto_approve.get(currency, 0)
-
-    def daily_limit(self, currency: Currency, kyc_level: int) -> int:
-        """What a player at ``kyc_level`` may withdraw per 24 hours: the table's entry for
-        the highest level not above theirs; a currency missing there allows nothing."""
-        assert kyc_level >= 0, f"bad KYC level {kyc_level}"
-        level = max(known for known in self._daily if known <= kyc_level)
-        return self._daily[level].get(currency, 0)
 
     def dust_minimum(self, currency: Currency) -> int:
         """Deposits below this are recorded but not credited."""
@@ -106,6 +93,19 @@ class PaymentRules:
 
     def confirmations(self, currency: Currency) -> int:
         return self._settings.confirmations_for(currency)
+
+    def _check_configured(self, currency: Currency, what: str) -> None:
+        """USDT needs its contract, Bitcoin a node: without one nothing would scan the
+        chain, so an address handed out would take coins nobody credits."""
+        if currency is Currency.USDT and self._settings.usdt_contract_address is None:
+            raise UnsupportedCurrency(f"USDT {what} need CROUPIER_USDT_CONTRACT_ADDRESS")
+        if currency.chain == "bitcoin" and self._settings.btc_rpc_url is None:
+            raise UnsupportedCurrency(f"{currency} {what} need a bitcoind (CROUPIER_BTC_RPC_URL)")
+
+    def _parse_address(self, currency: Currency, address: str) -> str:
+        if currency.chain == "bitcoin":
+            return parse_btc_address(address, BtcNetwork(self._settings.btc_network)).text
+        return parse_eth_address(address)
 
 
 def _minor_table(table: Mapping[str, str]) -> dict[Currency, int]:

@@ -7,6 +7,11 @@ every transaction signed for it, the first and each fee replacement, uses that n
 so the chain can include at most one of them. Each signed transaction is stored before
 it is broadcast, so a crash after the broadcast loses nothing: the sender finds it here
 and watches it (or re-broadcasts the same bytes if the node dropped it).
+
+Bitcoin sends share the ``hot_wallet_sends`` row (there ``nonce`` is the send's
+ordinal per hot address: it orders and restores sends, the chain knows nothing of it);
+their signed transactions and the coins they spend are kept by
+``croupier.payments.btc_sends``.
 """
 
 from __future__ import annotations
@@ -15,13 +20,18 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Row, exists, func, select, text, update
+from sqlalchemy import Connection, Engine, Row, exists, func, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from croupier.chains.ethereum.addresses import parse_address
 from croupier.chains.ethereum.tx import Fees, SignedTx, UnsignedTx
 from croupier.ledger.connections import Bind, single_statement
-from croupier.payments.tables import hot_wallet_sends, hot_wallet_transactions, withdrawals
+from croupier.payments.tables import (
+    btc_hot_wallet_transactions,
+    hot_wallet_sends,
+    hot_wallet_transactions,
+    withdrawals,
+)
 
 IN_FLIGHT = "in_flight"
 CONFIRMED = "confirmed"
@@ -192,19 +202,26 @@ def house_transaction_hashes(bind: Bind, tx_hashes: Collection[str]) -> set[str]
     must not credit those to the address's player."""
     if not tx_hashes:
         return set()
-    with single_statement(bind) as conn:
-        rows = conn.execute(
-            select(hot_wallet_transactions.c.tx_hash)
-            .join(
-                hot_wallet_sends,
-                hot_wallet_sends.c.withdrawal_id == hot_wallet_transactions.c.withdrawal_id,
-            )
-            .where(
-                hot_wallet_transactions.c.tx_hash.in_(sorted(set(tx_hashes))),
-                ~exists().where(withdrawals.c.id == hot_wallet_sends.c.withdrawal_id),
-            )
+    wanted = sorted(set(tx_hashes))
+    not_a_withdrawal = ~exists().where(withdrawals.c.id == hot_wallet_sends.c.withdrawal_id)
+    ethereum = (
+        select(hot_wallet_transactions.c.tx_hash)
+        .join(
+            hot_wallet_sends,
+            hot_wallet_sends.c.withdrawal_id == hot_wallet_transactions.c.withdrawal_id,
         )
-        return {row.tx_hash for row in rows}
+        .where(hot_wallet_transactions.c.tx_hash.in_(wanted), not_a_withdrawal)
+    )
+    bitcoin = (
+        select(btc_hot_wallet_transactions.c.txid)
+        .join(
+            hot_wallet_sends,
+            hot_wallet_sends.c.withdrawal_id == btc_hot_wallet_transactions.c.withdrawal_id,
+        )
+        .where(btc_hot_wallet_transactions.c.txid.in_(wanted), not_a_withdrawal)
+    )
+    with single_statement(bind) as conn:
+        return set(conn.execute(union_all(ethereum, bitcoin)).scalars())
 
 
 def finish_send(
@@ -229,6 +246,13 @@ def finish_send(
     assert row is not None and row.final_tx_hash == tx_hash, (
         f"withdrawal {withdrawal_id} was already finished by another transaction"
     )
+    return _send(row)
+
+
+def lock_send(conn: Connection, withdrawal_id: uuid.UUID) -> SendRecord:
+    """The send, locked for the rest of ``conn``'s transaction (one signer at a time)."""
+    row = _send_row(conn, withdrawal_id, for_update=True)
+    assert row is not None, f"withdrawal {withdrawal_id} has no send to sign for"
     return _send(row)
 
 

@@ -8,6 +8,9 @@ from enum import StrEnum
 class DepositStatus(StrEnum):
     PENDING = "pending"  # seen, but not (or no longer) in a canonical block
     CONFIRMING = "confirming"  # in a canonical block, fewer confirmations than required
+    # Confirmed, but the player's own limits or exclusion keep it out of their cash for
+    # now; it stays in deposits in flight until re-checked or released by compliance.
+    HELD = "held"
     CREDITED = "credited"  # final: the player's cash holds it
     ORPHANED = "orphaned"  # final: a reorg removed it and it was not mined again in time
     DUST = "dust"  # final: below the minimum, recorded but never credited

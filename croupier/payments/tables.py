@@ -77,6 +77,10 @@ deposits = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("credited_at", DateTime(timezone=True)),
+    # Why the player's limits hold it (migration ``0004_payments_held_deposits``): kept
+    # once it is credited, so the record shows it was held.
+    Column("hold_code", Text),
+    Column("hold_reason", Text),
 )
 
 withdrawals = Table(
@@ -134,4 +138,29 @@ hot_wallet_transactions = Table(
     Column("max_priority_fee_per_gas", Amount, nullable=False),
     Column("raw", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Bitcoin: every transaction signed for a send (migration ``0003_payments_bitcoin_sends``),
+# with the plan it was signed from (JSON: inputs, payments, change, fee), stored before
+# it is broadcast.
+btc_hot_wallet_transactions = Table(
+    "btc_hot_wallet_transactions",
+    metadata,
+    Column("txid", Text, primary_key=True),
+    Column("withdrawal_id", Uuid, nullable=False),
+    Column("attempt", SmallInteger, nullable=False),
+    Column("spend_plan", JSONB, nullable=False),
+    Column("fee_sat", Amount, nullable=False),
+    Column("vsize", Integer, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The coins a Bitcoin send spends: each belongs to one send for good.
+btc_hot_wallet_inputs = Table(
+    "btc_hot_wallet_inputs",
+    metadata,
+    Column("txid", Text, primary_key=True),
+    Column("vout", Integer, primary_key=True),
+    Column("withdrawal_id", Uuid, nullable=False),
 )

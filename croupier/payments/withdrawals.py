@@ -6,7 +6,8 @@ Ledger movements, all keyed by the withdrawal id (see ``keys.withdrawal_transfer
 - settling, once the transaction is final on chain, posts the hold and moves it on:
   ``withdrawals_pending -> hot_wallet`` (the amount that left), ``withdrawals_pending ->
   fees`` (the fee), and the network fee the hot wallet paid, ``fees -> hot_wallet`` in
-  ETH, so the hot wallet's ledger balance follows its balance on chain;
+  the chain's native coin (ETH, or BTC), so the hot wallet's ledger balance follows
+  its balance on chain;
 - releasing (rejected, cancelled, expired, failed) voids the hold; a transaction that
   reverted still cost gas, which is posted the same way.
 
@@ -17,7 +18,7 @@ and the ledger never disagree, and each is idempotent (a retried step replays).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,7 @@ from sqlalchemy import Connection, Engine, Row, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from croupier.core.errors import IdempotencyConflict, InsufficientFunds
-from croupier.core.money import Currency
+from croupier.core.money import Currency, native_currency
 from croupier.identity.tables import users
 from croupier.ledger.accounts import player_account, system_account
 from croupier.ledger.connections import Bind, single_statement
@@ -41,14 +42,12 @@ from croupier.ledger.requests import (
 from croupier.payments.errors import HotWalletLedgerShort, WithdrawalNotFound
 from croupier.payments.keys import withdrawal_transfer_id, withdrawal_workflow_id
 from croupier.payments.risk import WithdrawalFacts, check_daily_limit
-from croupier.payments.rules import PaymentRules, WithdrawalRequest
+from croupier.payments.rules import WithdrawalRequest
 from croupier.payments.states import RELEASED_WITHDRAWAL_STATUSES, WithdrawalStatus
 from croupier.payments.tables import withdrawals
 
 DAILY_WINDOW_S = 24 * 3600
 MAX_REASON_CHARS = 500
-# Gas is paid in the chain's native coin whatever the withdrawn currency is.
-GAS_CURRENCY = Currency.ETH
 _RELEASED = [status.value for status in RELEASED_WITHDRAWAL_STATUSES]
 
 
@@ -70,19 +69,25 @@ class WithdrawalRecord:
     updated_at: datetime
 
 
+# Runs inside the transaction that records a staff decision (the caller's audit row), so
+# the decision and its record commit together; payments itself knows no audit log.
+DecisionHook = Callable[[Connection, WithdrawalRecord], None]
+
+
 def open_withdrawal(
     engine: Engine,
-    rules: PaymentRules,
     withdrawal_id: uuid.UUID,
     user_id: uuid.UUID,
     request: WithdrawalRequest,
     *,
-    kyc_level: int = 0,
+    daily_limit: int,
 ) -> WithdrawalRecord:
     """Check the daily limit, record the withdrawal and hold ``amount + fee``, atomically.
 
-    A refusal (``DailyLimitExceeded``, ``InsufficientFunds``) writes nothing. Opening the
-    same id again with the same request returns the stored withdrawal.
+    ``daily_limit`` is what the player may withdraw of the currency per rolling 24 hours
+    (their KYC level's, which the caller reads: payments knows no KYC). A refusal
+    (``DailyLimitExceeded``, ``InsufficientFunds``) writes nothing. Opening the same id
+    again with the same request returns the stored withdrawal.
     """
     with engine.begin() as conn:
         existing = _find(conn, withdrawal_id)
@@ -98,7 +103,7 @@ def open_withdrawal(
             request.currency,
             request.amount,
             _withdrawn_since(conn, user_id, request.currency, DAILY_WINDOW_S),
-            rules.daily_limit(request.currency, kyc_level),
+            daily_limit,
         )
         conn.execute(
             pg_insert(withdrawals).values(
@@ -132,10 +137,11 @@ def open_withdrawal(
 
 
 def risk_facts(
-    bind: Bind, withdrawal: WithdrawalRecord, *, velocity_window_s: int, kyc_level: int = 0
+    bind: Bind, withdrawal: WithdrawalRecord, *, velocity_window_s: int, kyc_level: int
 ) -> WithdrawalFacts:
-    """What the risk policy needs, read in one snapshot. Bonuses (issue 7) are not
-    modelled yet, so ``open_bonus`` is False."""
+    """What the risk policy needs, read in one snapshot (``kyc_level`` from the caller,
+    as payments knows no KYC). Bonuses are not modelled here yet, so ``open_bonus`` is
+    False."""
     with single_statement(bind) as conn:
         account_age_s = conn.execute(
             select(func.extract("epoch", func.now() - users.c.created_at)).where(
@@ -181,13 +187,20 @@ def record_review(
 
 
 def record_approval(
-    engine: Engine, withdrawal_id: uuid.UUID, staff_id: uuid.UUID, reason: str
+    engine: Engine,
+    withdrawal_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    reason: str,
+    *,
+    on_decided: DecisionHook | None = None,
 ) -> WithdrawalRecord:
+    """Record a compliance approval; ``on_decided`` runs in the same transaction, once."""
     return _transition(
         engine,
         withdrawal_id,
         from_=(WithdrawalStatus.AWAITING_APPROVAL, WithdrawalStatus.PAUSED),
         to=WithdrawalStatus.APPROVED,
+        on_moved=on_decided,
         decided_by=staff_id,
         decision_reason=reason[:MAX_REASON_CHARS],
     )
@@ -281,8 +294,13 @@ def release(
     reason: str,
     decided_by: uuid.UUID | None = None,
     gas_paid_wei: int = 0,
+    on_decided: DecisionHook | None = None,
 ) -> WithdrawalRecord:
-    """End without paying: void the hold (and post any gas a reverted send burnt)."""
+    """End without paying: void the hold (and post any gas a reverted send burnt).
+
+    ``on_decided`` (a staff rejection's audit row) runs last in the same transaction,
+    and only the time the withdrawal is released: a retry does not run it again.
+    """
     assert status in RELEASED_WITHDRAWAL_STATUSES, f"{status} does not release a hold"
     with engine.begin() as conn:
         record = _record(_row(conn, withdrawal_id, for_update=True))
@@ -301,13 +319,16 @@ def release(
         )
         with _hot_wallet_funded(withdrawal_id):
             _post_gas(conn, record, gas_paid_wei)
-        return _finish(
+        released = _finish(
             conn,
             withdrawal_id,
             status,
             decided_by=decided_by,
             decision_reason=reason[:MAX_REASON_CHARS],
         )
+        if on_decided is not None:
+            on_decided(conn, released)
+        return released
 
 
 def get_withdrawal(bind: Bind, withdrawal_id: uuid.UUID) -> WithdrawalRecord:
@@ -371,9 +392,11 @@ def _post_gas(conn: Connection, record: WithdrawalRecord, gas_paid_wei: int) -> 
     assert gas_paid_wei >= 0
     if gas_paid_wei == 0:
         return
-    fees = system_account(conn, AccountKind.FEES, GAS_CURRENCY)
-    hot = system_account(conn, AccountKind.HOT_WALLET, GAS_CURRENCY)
-    _move(conn, record, "gas", fees.id, hot.id, gas_paid_wei, GAS_CURRENCY)
+    # Paid in the chain's native coin whatever was withdrawn (USDT's gas is ETH).
+    native = native_currency(record.currency.chain)
+    fees = system_account(conn, AccountKind.FEES, native)
+    hot = system_account(conn, AccountKind.HOT_WALLET, native)
+    _move(conn, record, "gas", fees.id, hot.id, gas_paid_wei, native)
 
 
 @contextmanager
@@ -395,20 +418,24 @@ def _transition(
     from_: Sequence[WithdrawalStatus],
     to: WithdrawalStatus,
     already: Sequence[WithdrawalStatus] = (),
+    on_moved: DecisionHook | None = None,
     **values: object,
 ) -> WithdrawalRecord:
     """Move to ``to`` if the withdrawal is in one of ``from_``; being in ``to`` already
-    (a retry) or in one of ``already`` (past it) is fine too."""
+    (a retry) or in one of ``already`` (past it) is fine too. ``on_moved`` runs in the
+    transaction only when this call made the move."""
     with engine.begin() as conn:
-        conn.execute(
+        moved = conn.execute(
             update(withdrawals)
             .where(
                 withdrawals.c.id == withdrawal_id,
                 withdrawals.c.status.in_([status.value for status in from_]),
             )
             .values(status=to.value, updated_at=func.now(), **values)
-        )
+        ).rowcount
         record = _record(_row(conn, withdrawal_id))
+        if moved and on_moved is not None:
+            on_moved(conn, record)
     assert record.status is to or record.status in already, (
         f"withdrawal {withdrawal_id} is {record.status.value}, cannot become {to.value}"
     )

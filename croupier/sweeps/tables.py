@@ -98,3 +98,24 @@ refill_approvals = Table(
     Column("reason", Text, nullable=False),
     Column("approved_at", DateTime(timezone=True), nullable=False),
 )
+
+# A Bitcoin consolidation's signed transaction (migration ``0002_treasury_bitcoin``).
+treasury_btc_transactions = Table(
+    "treasury_btc_transactions",
+    metadata,
+    Column("txid", Text, primary_key=True),
+    Column("fee_sat", Amount, nullable=False),
+    Column("vsize", Integer, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each deposit coin a Bitcoin consolidation spends, and the movement (address) it is of.
+treasury_btc_inputs = Table(
+    "treasury_btc_inputs",
+    metadata,
+    Column("txid", Text, primary_key=True),
+    Column("vout", Integer, primary_key=True),
+    Column("spent_by", Text, nullable=False),
+    Column("movement_id", Text, nullable=False),
+)

@@ -17,26 +17,37 @@ from temporalio.client import Client
 from croupier.activities.address_sends import AddressSendActivities
 from croupier.activities.addresses import AddressActivities
 from croupier.activities.betting import BettingActivities
+from croupier.activities.bonus import BonusActivities
+from croupier.activities.bonus_rewards import RewardActivities
 from croupier.activities.bridge import TemporalBridge
+from croupier.activities.btc_consolidation import BitcoinConsolidation
+from croupier.activities.btc_hot_wallet import BitcoinHotWallet
 from croupier.activities.compliance import ComplianceActivities
 from croupier.activities.crash import CrashActivities
+from croupier.activities.deposit_guard import deposit_admission
 from croupier.activities.deposits import DepositActivities
+from croupier.activities.eth_hot_wallet import EthereumHotWallet
 from croupier.activities.health import HealthActivities
 from croupier.activities.hot_wallet import HotWalletActivities
+from croupier.activities.maintenance import MaintenanceActivities
 from croupier.activities.monitoring import MonitoringActivities, chain_readers
 from croupier.activities.movements import MovementActivities
 from croupier.activities.refills import RefillActivities
-from croupier.activities.scanning import ScannerActivities
+from croupier.activities.scanning import ScannedChain, ScannerActivities
 from croupier.activities.signing import SignerSource
 from croupier.activities.treasury import TreasuryActivities
+from croupier.activities.treasury_chains import BitcoinTreasury, EthereumTreasury
 from croupier.activities.withdrawals import WithdrawalActivities
 from croupier.betting.sealing import sealer_from_settings
+from croupier.chains.bitcoin.client import BitcoinClient
 from croupier.chains.ethereum.client import EthereumClient
 from croupier.compliance.sanctions import configured_list
 from croupier.core.clock import SystemClock
 from croupier.core.settings import Settings
 from croupier.payments.rules import PaymentRules
 from croupier.treasury.keystore import KeyStore, keystore_from_settings
+from croupier.workflows.bonus import BonusWorkflow
+from croupier.workflows.bonus_rewards import BonusRewardsWorkflow
 from croupier.workflows.consolidation import ConsolidationWorkflow
 from croupier.workflows.crash import CrashRoundWorkflow
 from croupier.workflows.deposit import DepositWorkflow
@@ -46,6 +57,7 @@ from croupier.workflows.health import HealthCheckWorkflow
 from croupier.workflows.hot_wallet_sender import HotWalletSenderWorkflow
 from croupier.workflows.kyc_review import KycReviewWorkflow
 from croupier.workflows.limit_change import LimitChangeWorkflow
+from croupier.workflows.maintenance import LedgerMaintenanceWorkflow
 from croupier.workflows.mines import MinesGameWorkflow
 from croupier.workflows.reconciliation import ReconciliationWorkflow
 from croupier.workflows.refill import RefillWorkflow
@@ -66,6 +78,8 @@ class WorkerDeps:
     # first address derivation or signature).
     temporal: Client | None = None
     ethereum: EthereumClient | None = None
+    # None: bitcoind from CROUPIER_BTC_RPC_URL if set, else no Bitcoin on this worker.
+    bitcoin: BitcoinClient | None = None
     keystore: Callable[[], KeyStore] | None = None
 
 
@@ -73,8 +87,11 @@ def workflows() -> Sequence[type]:
     return [
         HealthCheckWorkflow,
         PlayerSessionWorkflow,
+        BonusWorkflow,
+        BonusRewardsWorkflow,
         MinesGameWorkflow,
         ReconciliationWorkflow,
+        LedgerMaintenanceWorkflow,
         CrashRoundWorkflow,
         KycReviewWorkflow,
         LimitChangeWorkflow,
@@ -105,12 +122,28 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
         betting.reveal,
         betting.rotate_seeds,
         betting.dev_credit,
+        *_bonus_activities(deps),
         *MonitoringActivities(
-            deps.engine, deps.settings, chain_readers(deps.settings, deps.ethereum)
+            deps.engine,
+            deps.settings,
+            chain_readers(deps.settings, deps.ethereum, deps.bitcoin),
         ).all(),
+        *MaintenanceActivities(deps.engine, deps.settings, SystemClock()).all(),
         *_crash_activities(deps),
         *_compliance_activities(deps),
         *_payments_activities(deps),
+    ]
+
+
+def _bonus_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
+    bonus = BonusActivities(deps.engine)
+    rewards = RewardActivities(deps.engine, deps.settings)
+    return [
+        bonus.activate,
+        bonus.finish,
+        bonus.session_bonus,
+        bonus.player_open_bonus,
+        rewards.pay_rewards,
     ]
 
 
@@ -139,11 +172,23 @@ def _payments_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     signer = SignerSource(deps.keystore or partial(keystore_from_settings, deps.settings))
     temporal = TemporalBridge(deps.temporal)
     rules = PaymentRules(deps.settings)
-    addresses = AddressActivities(deps.engine, signer)
-    scanner = ScannerActivities(deps.engine, ethereum, deps.settings, temporal)
-    deposits = DepositActivities(deps.engine, ethereum, rules)
+    bitcoin = _bitcoin(deps)
+    chains = _scanned_chains(deps.settings, ethereum, bitcoin)
+    addresses = AddressActivities(deps.engine, signer, deps.settings)
+    scanner = ScannerActivities(deps.engine, chains, deps.settings, temporal)
+    deposits = DepositActivities(
+        deps.engine,
+        {scanned.client.chain: scanned.client for scanned in chains},
+        rules,
+        admit=deposit_admission(SystemClock()),
+    )
     withdrawals = WithdrawalActivities(deps.engine, rules, signer, temporal)
-    hot_wallet = HotWalletActivities(deps.engine, ethereum, signer, deps.settings)
+    hot_wallet = HotWalletActivities(
+        [
+            EthereumHotWallet(deps.engine, ethereum, signer, deps.settings),
+            *([BitcoinHotWallet(deps.engine, bitcoin, signer, deps.settings)] if bitcoin else []),
+        ]
+    )
     return [
         addresses.assign_deposit_address,
         scanner.scan_deposits,
@@ -151,6 +196,7 @@ def _payments_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         deposits.record_deposit,
         deposits.check_deposit,
         deposits.credit_deposit,
+        deposits.release_deposit,
         deposits.orphan_deposit,
         withdrawals.open_withdrawal,
         withdrawals.assess_withdrawal,
@@ -164,16 +210,43 @@ def _payments_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         hot_wallet.prepare_sender,
         hot_wallet.send_withdrawal,
         hot_wallet.watch_sends,
-        *_treasury_activities(deps, ethereum, signer, temporal),
+        *_treasury_activities(deps, ethereum, bitcoin, signer, temporal),
     ]
 
 
+def _bitcoin(deps: WorkerDeps) -> BitcoinClient | None:
+    """The worker's Bitcoin node: the injected one, else bitcoind from the settings, else
+    none (no ``CROUPIER_BTC_RPC_URL``: the worker serves no Bitcoin, as without Anvil)."""
+    if deps.bitcoin is not None:
+        return deps.bitcoin
+    if deps.settings.btc_rpc_url is None:
+        return None
+    return BitcoinClient.from_settings(deps.settings)
+
+
+def _scanned_chains(
+    settings: Settings, ethereum: EthereumClient, bitcoin: BitcoinClient | None
+) -> tuple[ScannedChain, ...]:
+    if bitcoin is None:
+        return (ScannedChain.ethereum(ethereum, settings),)
+    return (ScannedChain.ethereum(ethereum, settings), ScannedChain.bitcoin(bitcoin, settings))
+
+
 def _treasury_activities(
-    deps: WorkerDeps, ethereum: EthereumClient, signer: SignerSource, temporal: TemporalBridge
+    deps: WorkerDeps,
+    ethereum: EthereumClient,
+    bitcoin: BitcoinClient | None,
+    signer: SignerSource,
+    temporal: TemporalBridge,
 ) -> list[Callable[..., Any]]:
-    planning = TreasuryActivities(deps.engine, ethereum, signer, deps.settings)
-    movements = MovementActivities(deps.engine, signer, deps.settings, temporal)
-    address_sends = AddressSendActivities(deps.engine, ethereum, signer, deps.settings)
+    eth_treasury = EthereumTreasury(ethereum, signer, deps.settings)
+    btc = None
+    if bitcoin is not None:
+        btc_treasury = BitcoinTreasury(bitcoin, signer, deps.settings)
+        btc = BitcoinConsolidation(deps.engine, btc_treasury, signer, deps.settings)
+    planning = TreasuryActivities(deps.engine, deps.settings, eth_treasury, btc)
+    movements = MovementActivities(deps.engine, deps.settings, temporal)
+    address_sends = AddressSendActivities(deps.engine, ethereum, signer, deps.settings, btc)
     refills = RefillActivities(deps.engine, ethereum, signer, deps.settings)
     return [
         planning.plan_sweeps,

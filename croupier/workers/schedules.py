@@ -1,7 +1,8 @@
 """Temporal Schedules the workers keep in place: created at worker start, idempotently.
 
-Reconciliation, and per chain the treasury's Sweep (hot -> cold, refills when low) and
-Consolidation (deposit addresses -> hot).
+Reconciliation, ledger maintenance (expiring holds, creating partitions), bonus rewards
+(cashback and rakeback of the last closed period), and per chain the treasury's Sweep
+(hot -> cold, refills when low) and Consolidation (deposit addresses -> hot).
 
 Every worker calls ``ensure_schedules`` when it starts. The first creates each schedule;
 the others find it and update its action and interval to their settings, keeping its
@@ -31,8 +32,20 @@ from croupier.core.settings import Settings
 from croupier.sweeps.keys import consolidation_workflow_id, sweep_workflow_id
 from croupier.workers.logs import get_logger
 from croupier.workflows import search_attributes as keys
+from croupier.workflows.bonus_rewards import (
+    BONUS_REWARDS_WORKFLOW_ID,
+    BonusRewardsWorkflow,
+    RewardsInput,
+)
+from croupier.workflows.bonus_rewards import FLOW as BONUS_REWARDS_FLOW
 from croupier.workflows.consolidation import FLOW as CONSOLIDATION_FLOW
 from croupier.workflows.consolidation import ConsolidationInput, ConsolidationWorkflow
+from croupier.workflows.maintenance import FLOW as MAINTENANCE_FLOW
+from croupier.workflows.maintenance import (
+    MAINTENANCE_WORKFLOW_ID,
+    LedgerMaintenanceWorkflow,
+    MaintenanceInput,
+)
 from croupier.workflows.reconciliation import (
     FLOW,
     RECONCILIATION_WORKFLOW_ID,
@@ -45,9 +58,14 @@ from croupier.workflows.sweep import SweepInput, SweepWorkflow
 log = get_logger(__name__)
 
 RECONCILIATION_SCHEDULE_ID = "reconciliation"
-# Chains whose hot wallets are swept and deposit addresses consolidated (Bitcoin joins
-# once it has a hot-wallet sender).
-TREASURY_CHAINS = ("ethereum",)
+MAINTENANCE_SCHEDULE_ID = "ledger-maintenance"
+BONUS_REWARDS_SCHEDULE_ID = "bonus-rewards"
+
+
+def treasury_chains(settings: Settings) -> tuple[str, ...]:
+    """Chains whose hot wallets are swept and deposit addresses consolidated: Ethereum,
+    and Bitcoin when the worker has a node (``CROUPIER_BTC_RPC_URL``), as its scanner."""
+    return ("ethereum",) if settings.btc_rpc_url is None else ("ethereum", "bitcoin")
 
 
 def reconciliation_schedule(settings: Settings) -> Schedule:
@@ -55,18 +73,61 @@ def reconciliation_schedule(settings: Settings) -> Schedule:
     the next one skip, and runs missed while Temporal was down are not replayed (one
     fresh run proves as much as a backlog of them)."""
     interval = timedelta(seconds=settings.reconciliation_interval_s)
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
+    return _every(
+        ScheduleActionStartWorkflow(
             ReconciliationWorkflow.run,
             ReconciliationInput(),
             id=RECONCILIATION_WORKFLOW_ID,
             task_queue=settings.temporal_task_queue,
             execution_timeout=max(interval * 4, timedelta(hours=1)),
             typed_search_attributes=TypedSearchAttributes([SearchAttributePair(keys.FLOW, FLOW)]),
-            static_summary="Scheduled reconciliation: ledger, wallets vs chain, drift, outcomes",
+            static_summary=(
+                "Scheduled reconciliation: ledger, wallets and deposit addresses vs chain, "
+                "drift, outcomes"
+            ),
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=interval),
+        interval,
+    )
+
+
+def maintenance_schedule(settings: Settings) -> Schedule:
+    """Every ``ledger_maintenance_interval_s``: expire overdue holds, create partitions.
+    Overlap skips and missed runs are not replayed: each run does all that is due."""
+    interval = timedelta(seconds=settings.ledger_maintenance_interval_s)
+    return _every(
+        ScheduleActionStartWorkflow(
+            LedgerMaintenanceWorkflow.run,
+            MaintenanceInput(),
+            id=MAINTENANCE_WORKFLOW_ID,
+            task_queue=settings.temporal_task_queue,
+            execution_timeout=max(interval * 4, timedelta(minutes=30)),
+            typed_search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(keys.FLOW, MAINTENANCE_FLOW)]
+            ),
+            static_summary="Scheduled ledger maintenance: expire overdue holds, add partitions",
+        ),
+        interval,
+    )
+
+
+def bonus_rewards_schedule(settings: Settings) -> Schedule:
+    """Every ``bonus_reward_interval_s``, pay the last closed reward period's cashback and
+    rakeback; runs after the first that period find everyone paid and move nothing, so a
+    run missed while Temporal was down is made up by the next."""
+    interval = timedelta(seconds=settings.bonus_reward_interval_s)
+    return _every(
+        ScheduleActionStartWorkflow(
+            BonusRewardsWorkflow.run,
+            RewardsInput(),
+            id=BONUS_REWARDS_WORKFLOW_ID,
+            task_queue=settings.temporal_task_queue,
+            execution_timeout=max(interval * 4, timedelta(hours=4)),
+            typed_search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(keys.FLOW, BONUS_REWARDS_FLOW)]
+            ),
+            static_summary="Scheduled cashback and rakeback of the last closed reward period",
+        ),
+        interval,
     )
 
 
@@ -75,8 +136,8 @@ def sweep_schedule(settings: Settings, chain: str) -> Schedule:
     still going (a sweep waiting for its confirmations) makes the next one skip, and a
     run that timed out leaves its sweep held for the next run to resume."""
     interval = timedelta(seconds=settings.treasury_sweep_interval_s)
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
+    return _every(
+        ScheduleActionStartWorkflow(
             SweepWorkflow.run,
             SweepInput(chain=chain),
             id=sweep_workflow_id(chain),
@@ -87,8 +148,7 @@ def sweep_schedule(settings: Settings, chain: str) -> Schedule:
             ),
             static_summary=f"Scheduled sweep of the {chain} hot wallet to cold",
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=interval),
+        interval,
     )
 
 
@@ -96,8 +156,8 @@ def consolidation_schedule(settings: Settings, chain: str) -> Schedule:
     """Every ``treasury_consolidation_interval_s``, one Consolidation of the chain's
     deposit addresses into its hot wallet; overlap skips, as for sweeps."""
     interval = timedelta(seconds=settings.treasury_consolidation_interval_s)
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
+    return _every(
+        ScheduleActionStartWorkflow(
             ConsolidationWorkflow.run,
             ConsolidationInput(chain=chain),
             id=consolidation_workflow_id(chain),
@@ -108,6 +168,15 @@ def consolidation_schedule(settings: Settings, chain: str) -> Schedule:
             ),
             static_summary=f"Scheduled consolidation of {chain} deposit addresses",
         ),
+        interval,
+    )
+
+
+def _every(action: ScheduleActionStartWorkflow, interval: timedelta) -> Schedule:
+    """Start ``action`` every ``interval``; a run still going makes the next one skip, and
+    runs missed while Temporal was down are not replayed (each run does all that is due)."""
+    return Schedule(
+        action=action,
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=interval),
     )
@@ -115,8 +184,12 @@ def consolidation_schedule(settings: Settings, chain: str) -> Schedule:
 
 def desired_schedules(settings: Settings) -> dict[str, Schedule]:
     """Every schedule a worker keeps in place, by id."""
-    schedules = {RECONCILIATION_SCHEDULE_ID: reconciliation_schedule(settings)}
-    for chain in TREASURY_CHAINS:
+    schedules = {
+        RECONCILIATION_SCHEDULE_ID: reconciliation_schedule(settings),
+        MAINTENANCE_SCHEDULE_ID: maintenance_schedule(settings),
+        BONUS_REWARDS_SCHEDULE_ID: bonus_rewards_schedule(settings),
+    }
+    for chain in treasury_chains(settings):
         schedules[sweep_schedule_id(chain)] = sweep_schedule(settings, chain)
         schedules[consolidation_schedule_id(chain)] = consolidation_schedule(settings, chain)
     return schedules

@@ -65,6 +65,9 @@ async def run_worker(settings: Settings) -> None:
         async with worker:
             if settings.deposit_scanner_enabled:
                 await ensure_deposit_scanner(client, settings.temporal_task_queue)
+                # Bitcoin only with a bitcoind configured, as the dev stack without Anvil.
+                if settings.btc_rpc_url is not None:
+                    await ensure_deposit_scanner(client, settings.temporal_task_queue, "bitcoin")
             log.info(
                 "worker polling",
                 task_queue=settings.temporal_task_queue,

@@ -5,12 +5,32 @@ from __future__ import annotations
 import asyncio
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticPayloadConverter
+from temporalio.converter import CompositePayloadConverter, DataConverter
 from temporalio.service import RPCError
 
 from croupier.core.errors import ServiceUnavailable
 
-DATA_CONVERTER = pydantic_data_converter
+# Built once: the pydantic JSON encoder holds the cache of type adapters (the compiled
+# schema of each payload type, costly to build).
+_ENCODINGS = tuple(PydanticPayloadConverter().converters.values())
+
+
+class SharedPydanticPayloadConverter(CompositePayloadConverter):
+    """Temporal's ``PydanticPayloadConverter``, with every instance sharing one set of
+    encoders.
+
+    The SDK builds a payload converter twice per workflow activation and once per
+    workflow run. Each stock pydantic one starts with an empty type-adapter cache, so
+    every activation paid for building one and every run re-compiled the schemas of
+    its payload types. The encoders hold no state but that cache (thread-safe).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(*_ENCODINGS)
+
+
+DATA_CONVERTER = DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
 
 
 async def connect(address: str, namespace: str, *, timeout_s: float = 10.0) -> Client:

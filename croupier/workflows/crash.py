@@ -13,7 +13,9 @@ the API always reaches the current round through it:
    are Updates decided by ``workflow.now()``: accepted while the multiplier at that
    instant is below the round's end (the crash point, or the cap), refused after;
 4. crash (a durable timer at ``start + time to reach the end``): one activity pays and
-   records every bet in one transaction, idempotently by the round;
+   records every bet in one transaction, idempotently by the round; bets wagered
+   under a bonus count toward it there, and the round then tells each such bonus's
+   workflow where its wagering stands (as a session does after a bet);
 5. continue as new with the next round, unless ops asked the rounds to stop.
 
 A crashed worker replays this history and carries on; a restarted Temporal server
@@ -24,6 +26,7 @@ dedupes it across runs).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -68,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
     from croupier.games.targets import MIN_TARGET_H
     from croupier.workflows import search_attributes as keys
     from croupier.workflows.refusals import refusals, unwrap_activity_error
+    from croupier.workflows.wagering import report_wagering
 
 CRASH_ROUND_WORKFLOW_ID = "crash-round"
 FLOW = "crash-round"
@@ -84,6 +88,8 @@ STAKE_RETRY = RetryPolicy(
 )
 SETTLE_TIMEOUT = timedelta(seconds=60)
 SETTLE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# Rounds since bonuses fund crash bets report wagering to the bonuses' workflows.
+WAGERING_PATCH = "crash-reports-wagering"
 
 
 class Phase(StrEnum):
@@ -249,6 +255,8 @@ class CrashRoundWorkflow:
             retry_policy=SETTLE_RETRY,
         )
         self._enter(Phase.SETTLED)
+        if settled.wagering and workflow.patched(WAGERING_PATCH):
+            await asyncio.gather(*(report_wagering(progress) for progress in settled.wagering))
         await workflow.wait_condition(workflow.all_handlers_finished)
         played = self._played(settled)
         if self._stop is not None:

@@ -1,4 +1,8 @@
-"""The per-chain deposit scanner: id ``deposit-scanner-eth``, long-running.
+"""The per-chain deposit scanner: id ``deposit-scanner-eth`` (``-btc``), long-running.
+
+One workflow type for every chain: the chain plugs in behind the scan activity
+(``croupier.activities.scanning.ScannedChain``), which this workflow names by
+``DepositScannerInput.chain``.
 
 Each step is one activity (``payments.scan_deposits``): check the remembered window
 for a reorg, scan the next blocks, start one Deposit workflow per transfer into our

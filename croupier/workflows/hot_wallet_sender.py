@@ -1,4 +1,11 @@
-"""The Hot Wallet Sender: one per chain and hot address, id ``hot-wallet-eth-<address>``.
+"""The Hot Wallet Sender: one per chain and hot address, id ``hot-wallet-eth-<address>``
+(``hot-wallet-btc-<address>``).
+
+Chain-neutral: what a chain does differently (nonces and fee replacement on Ethereum;
+coin selection, change and RBF replacement on Bitcoin) lives in its ``HotWallet``
+adapter behind the three activities (``croupier.activities.hot_wallet``). On Bitcoin a
+send's "nonce" is its ordinal per hot address, and "the same nonce" of a replacement
+is "the same inputs".
 
 Withdrawals queue their sends here by signal (signal-with-start, so the first one
 starts it). The sender is the only writer of the hot address's nonces: it takes the

@@ -14,8 +14,12 @@ The game ends by:
   tile was revealed, else lost (the player staked and walked away; the house does not
   refund an abandoned game, as the stake bought the board).
 
-Settlement is ``betting.settle``, the same code that settles a dice bet. At the end
-the game signals its session, which then allows seed rotation again.
+Settlement is ``betting.settle``, the same code that settles a dice bet. A game opened
+while its session knew of an active bonus (``bonus_id``) settles through the bonus's
+rules: the payout returns pro rata to how the stake was split at open, and the game
+counts toward wagering once, when it ends; then it tells the bonus's workflow, as a
+session does after a bet. At the end the game signals its session, which then allows
+seed rotation again.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from croupier.activities.betting import BetInput, BetResult, BettingActivities
+    from croupier.activities.bonus import WageringProgress
     from croupier.betting.errors import MinesGameOver, NothingToCashOut
     from croupier.games.errors import InvalidBet
     from croupier.games.mines import TILES
     from croupier.workflows import search_attributes as keys
     from croupier.workflows.refusals import refusals, unwrap_activity_error
+    from croupier.workflows.wagering import report_wagering
 
 # Local activities: one database transaction each; retried until the database answers,
 # because a move is never abandoned half-known.
@@ -49,6 +55,8 @@ SETTLEMENT_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=10),
 )
 SESSION_FINISHED_SIGNAL = "mines_finished"
+# Games since bonuses fund mines report their wagering to the bonus's workflow.
+WAGERING_PATCH = "mines-reports-wagering"
 
 ResultT = TypeVar("ResultT")
 
@@ -71,6 +79,8 @@ class MinesInput:
     bet: BetResult  # the open bet: stake posted, params {"mines": n}
     session_workflow_id: str
     inactivity_timeout_s: int
+    # The active bonus the session knew when it opened the game: it may fund the stake.
+    bonus_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,7 @@ class MinesGameWorkflow:
         self._ended_by: EndedBy | None = None
         self._moves = 0
         self._lock = asyncio.Lock()
+        self._wagering: WageringProgress | None = None
 
     @workflow.run
     async def run(self, request: MinesInput) -> MinesView:
@@ -147,6 +158,8 @@ class MinesGameWorkflow:
                     if self._status is MinesStatus.PLAYING and self._moves == moves:
                         await self._settle(EndedBy.TIMEOUT)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._wagering is not None and workflow.patched(WAGERING_PATCH):
+            await report_wagering(self._wagering)
         await workflow.get_external_workflow_handle(request.session_workflow_id).signal(
             SESSION_FINISHED_SIGNAL, self._bet.bet_id
         )
@@ -227,6 +240,7 @@ class MinesGameWorkflow:
     def _end(self, settled: BetResult, ended_by: EndedBy) -> None:
         assert settled.status == "settled" and settled.payout is not None
         self._bet = settled
+        self._wagering = settled.wagering
         self._multiplier = settled.multiplier or "0"
         self._ended_by = ended_by
         self._status = MinesStatus.WON if int(settled.payout) > 0 else MinesStatus.LOST
@@ -245,6 +259,7 @@ class MinesGameWorkflow:
             params=params,
             seed=bet.seed,
             created_at=bet.created_at,
+            bonus_id=self._request.bonus_id,
         )
 
     async def _local(

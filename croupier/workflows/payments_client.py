@@ -23,6 +23,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from croupier.activities.addresses import AddressRequest, AssignedAddress
 from croupier.core.money import format_decimal
 from croupier.payments.errors import (
+    DepositNotFound,
+    DepositNotHeld,
     WithdrawalNotAwaitingDecision,
     WithdrawalNotCancellable,
     WithdrawalNotFound,
@@ -30,6 +32,7 @@ from croupier.payments.errors import (
 from croupier.payments.keys import deposit_address_workflow_id, withdrawal_workflow_id
 from croupier.payments.rules import WithdrawalRequest
 from croupier.payments.states import WithdrawalStatus
+from croupier.workflows.deposit import DepositWorkflow, ReleaseRequest
 from croupier.workflows.deposit_address import DepositAddressWorkflow
 from croupier.workflows.refusals import answered, typed_or_unavailable
 from croupier.workflows.withdrawal import (
@@ -41,6 +44,7 @@ from croupier.workflows.withdrawal import (
 )
 
 DEFAULT_TIMEOUT_S = 30.0
+DEPOSIT_WORKFLOW = "Deposit"
 _DECIDABLE = {WithdrawalStatus.AWAITING_APPROVAL.value, WithdrawalStatus.PAUSED.value}
 
 T = TypeVar("T")
@@ -141,6 +145,27 @@ class PaymentsClient:
         decision = StaffDecision(staff_id=str(staff_id), reason=reason)
         await self._guard(lambda: handle.signal(signal, decision))
         return await self._guard(lambda: handle.query(WithdrawalWorkflow.view))
+
+    async def release_deposit(self, deposit_id: str, *, staff_id: uuid.UUID, reason: str) -> None:
+        """Send compliance's release (what the ``release`` signal from the Temporal CLI or
+        UI does) to a deposit its workflow holds; the workflow then credits it and audits
+        the release. The workflow's validator answers whether it is held, so a release is
+        never silently dropped."""
+        handle = self.client.get_workflow_handle(deposit_id)
+        described = await answered(
+            handle.describe,
+            timeout_s=self.timeout_s,
+            not_found=DepositNotFound(f"no deposit {deposit_id}"),
+        )
+        if described.workflow_type != DEPOSIT_WORKFLOW:
+            raise DepositNotFound(f"no deposit {deposit_id}")
+        request = ReleaseRequest(staff_id=str(staff_id), reason=reason)
+        await answered(
+            lambda: handle.execute_update(DepositWorkflow.release_now, request),
+            timeout_s=self.timeout_s,
+            # It finished (a re-check credited it) in between.
+            not_found=DepositNotHeld(f"deposit {deposit_id} is not held; nothing to release"),
+        )
 
     async def _finished_withdrawal(self, workflow_id: str) -> WithdrawalView:
         """A retried request for a withdrawal whose workflow has ended: its outcome."""

@@ -6,13 +6,17 @@ workflow id being ``reconciliation-<scheduled time>``. One run, in order:
 
 1. the ledger's invariants (``croupier.ledger.reconcile``);
 2. every addressed hot/cold wallet account against its chain, allowing for holds in flight;
-3. house balance drift since the previous run (the house moved by exactly its GGR);
-4. every game's recent outcomes against its exact odds.
+3. player deposit addresses: the ledger's ``deposits_in_flight`` against the deposit and
+   treasury records, then a rotating batch of addresses against the chain
+   (``croupier.monitoring.deposit_addresses``);
+4. house balance drift since the previous run (the house moved by exactly its GGR);
+5. every game's recent outcomes against its exact odds.
 
 Each check is one activity that raises its own alerts; the run is recorded (metrics read
 the latest) and returns a summary. A run scoped to ``account_ids`` (ops re-checking
-accounts after a fix) does steps 1 and 2 for those accounts only: drift and outcomes are
-casino-wide and run only in full runs.
+accounts after a fix) does steps 1 and 2 for those accounts only: deposit addresses,
+drift and outcomes are casino-wide and run only in full runs. Step 3 came later: runs
+started before it (their histories lack the ``DEPOSIT_ADDRESSES_PATCH`` marker) skip it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from croupier.activities.monitoring import (
         CheckScope,
+        DepositCheckResult,
         DriftCheckResult,
         LedgerCheckResult,
         MonitoringActivities,
@@ -37,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
 
 RECONCILIATION_WORKFLOW_ID = "reconciliation"
 FLOW = "reconciliation"
+DEPOSIT_ADDRESSES_PATCH = "deposit-addresses"
 # A full ledger scan grows with the ledger; the timeout is generous, the retries few:
 # the next scheduled run retries the whole thing anyway.
 LEDGER_CHECK_TIMEOUT = timedelta(minutes=30)
@@ -63,6 +69,7 @@ class ReconciliationResult:
     wallets: WalletCheckResult
     drift: DriftCheckResult | None
     outcomes: OutcomeCheckResult | None
+    deposit_addresses: DepositCheckResult | None = None
 
 
 @workflow.defn(name="Reconciliation")
@@ -85,7 +92,14 @@ class ReconciliationWorkflow:
             start_to_close_timeout=CHECK_TIMEOUT,
             retry_policy=CHECK_RETRY,
         )
-        drift = outcomes = None
+        drift = outcomes = deposit_addresses = None
+        if not scoped and workflow.patched(DEPOSIT_ADDRESSES_PATCH):
+            workflow.set_current_details("checking player deposit addresses")
+            deposit_addresses = await workflow.execute_activity_method(
+                MonitoringActivities.check_deposit_addresses,
+                start_to_close_timeout=CHECK_TIMEOUT,
+                retry_policy=CHECK_RETRY,
+            )
         if not scoped:
             workflow.set_current_details("checking house drift and game outcomes")
             drift = await workflow.execute_activity_method(
@@ -104,12 +118,14 @@ class ReconciliationWorkflow:
                 or wallets.mismatches
                 or (drift is not None and drift.drifts)
                 or (outcomes is not None and outcomes.flagged)
+                or (deposit_addresses is not None and deposit_addresses.mismatches)
             ),
             scoped=scoped,
             ledger=ledger,
             wallets=wallets,
             drift=drift,
             outcomes=outcomes,
+            deposit_addresses=deposit_addresses,
         )
         await workflow.execute_activity_method(
             MonitoringActivities.record_run,
@@ -135,6 +151,9 @@ def _run_record(run_key: str, result: ReconciliationResult) -> RecordRunInput:
         house_drifts=0 if result.drift is None else result.drift.drifts,
         biased_games=0 if result.outcomes is None else result.outcomes.flagged,
         report=asdict(result),
+        deposit_mismatches=(
+            0 if result.deposit_addresses is None else result.deposit_addresses.mismatches
+        ),
     )
 
 
@@ -144,6 +163,11 @@ def _summary(result: ReconciliationResult) -> str:
         f"wallets {result.wallets.checked} checked, {result.wallets.mismatches} mismatched, "
         f"{result.wallets.unreadable} unreadable",
     ]
+    if result.deposit_addresses is not None:
+        checked = sum(chain.addresses_checked for chain in result.deposit_addresses.chains)
+        parts.append(
+            f"deposit addresses {checked} checked, {result.deposit_addresses.mismatches} mismatched"
+        )
     if result.drift is not None:
         parts.append(f"house drift in {result.drift.drifts} currencies")
     if result.outcomes is not None:

@@ -43,8 +43,12 @@ with workflow.unsafe.imports_passed_through():
         RefillState,
         RefillTransactionInput,
     )
-    from croupier.core.errors import InvalidInput
-    from croupier.sweeps.errors import RefillNotAwaitingTransaction
+    from croupier.core.errors import CroupierError, InvalidInput
+    from croupier.sweeps.errors import (
+        RefillAlreadyApprovedBy,
+        RefillNotAwaitingApproval,
+        RefillNotAwaitingTransaction,
+    )
     from croupier.sweeps.refills import MAX_REASON_CHARS, REQUIRED_APPROVALS, RefillStatus
     from croupier.workflows import search_attributes as keys
     from croupier.workflows.refusals import refusal, unwrap_activity_error
@@ -172,21 +176,46 @@ class RefillWorkflow:
 
     @workflow.signal
     def approve(self, decision: RefillDecision) -> None:
-        """One treasury approval. Ignored (and counted) when it is not awaited, lacks a
-        staff id or reason, or comes from someone who approved already."""
-        staff_id = decision.staff_id.strip()
-        reason = decision.reason.strip()[:MAX_REASON_CHARS]
-        if self._view.status not in ("requested", Status.AWAITING_APPROVAL):
-            workflow.logger.warning("ignored an approval of a refill that is %s", self._view.status)
+        """One treasury approval, as the CLI or UI sends it. Ignored (and a repeat
+        counted) when it is not awaited, lacks a staff id or reason, or comes from
+        someone who approved already."""
+        refused = self._approval_refusal(decision)
+        if refused is None:
+            self._approvals.append(_cleaned(decision))
             return
-        if not reason or not _is_uuid(staff_id):
-            workflow.logger.warning("ignored an approval without a staff id or reason")
-            return
-        if staff_id in self._view.approvals or any(a.staff_id == staff_id for a in self._approvals):
-            workflow.logger.warning("ignored a second approval by %s: it does not count", staff_id)
+        workflow.logger.warning("ignored an approval: %s", refused)
+        if isinstance(refused, RefillAlreadyApprovedBy):
             self._view = replace(self._view, ignored_approvals=self._view.ignored_approvals + 1)
-            return
-        self._approvals.append(RefillDecision(staff_id, reason))
+
+    @workflow.update
+    def approve_once(self, decision: RefillDecision) -> RefillView:
+        """The API's approval: the ``approve`` signal's rule, but a refused approval is
+        answered instead of ignored. The validator sees every approval taken before it,
+        so the same person approving twice in quick succession is refused the second
+        time, which a query-then-signal from outside could not promise."""
+        self._approvals.append(_cleaned(decision))
+        return self._view
+
+    @approve_once.validator
+    def _validate_approval(self, decision: RefillDecision) -> None:
+        refused = self._approval_refusal(decision)
+        if refused is not None:
+            raise refusal(refused)
+
+    def _approval_refusal(self, decision: RefillDecision) -> CroupierError | None:
+        staff_id = _cleaned(decision).staff_id
+        if self._view.status not in ("requested", Status.AWAITING_APPROVAL):
+            return RefillNotAwaitingApproval(
+                f"refill {self._request.refill_id} is {self._view.status}"
+            )
+        if not _cleaned(decision).reason or not _is_uuid(staff_id):
+            return InvalidInput("an approval needs a staff id and a reason")
+        if staff_id in self._view.approvals or any(a.staff_id == staff_id for a in self._approvals):
+            return RefillAlreadyApprovedBy(
+                f"{staff_id} approved refill {self._request.refill_id} already; the second "
+                "approval must come from another treasury staff member"
+            )
+        return None
 
     @workflow.update
     async def submit_transaction(self, submission: RefillTransactionSubmission) -> RefillView:
@@ -268,11 +297,14 @@ class RefillWorkflow:
                 lambda: bool(self._approvals), deadline
             ):
                 return False
-            decision = self._approvals.pop(0)
+            # Popped only once recorded: until then it is still what a repeat by the same
+            # person is checked against.
+            decision = self._approvals[0]
             state = await self._db(
                 RefillActivities.record_refill_approval,
                 RefillApprovalInput(self._request.refill_id, decision.staff_id, decision.reason),
             )
+            self._approvals.pop(0)
             self._set(
                 Status(state.status),
                 f"approved by {', '.join(state.approvals)}",
@@ -346,3 +378,7 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _cleaned(decision: RefillDecision) -> RefillDecision:
+    return RefillDecision(decision.staff_id.strip(), decision.reason.strip()[:MAX_REASON_CHARS])

@@ -21,6 +21,12 @@ History stays short: after ``continue_as_new_bets`` bets (or when Temporal sugge
 the session waits for every handler to finish and continues as new with its state
 (seed pair, next nonce, games in play). After ``idle_timeout_s`` without a bet and
 with no game in play it ends; the next request starts it again from the database.
+
+It runs outside the workflow sandbox (``sandboxed=False``): every bet passes through
+it, and the sandbox re-enters its restricted interpreter for each payload the SDK
+encodes or decodes, which cost about a quarter of the worker's CPU per bet. What the
+sandbox would catch, the code avoids by rule (time from ``workflow.now()``, no I/O or
+randomness outside activities, no module state) and the replay tests check.
 """
 
 from __future__ import annotations
@@ -49,9 +55,16 @@ with workflow.unsafe.imports_passed_through():
         RotationResult,
         SeedView,
     )
+    from croupier.activities.bonus import (
+        BonusActivities,
+        PlayerCurrency,
+        SessionBonus,
+        WageringProgress,
+    )
     from croupier.betting.errors import BetAboveMaximum, OpenGamesBlockRotation, TooManyOpenGames
     from croupier.betting.limits import check_stake
     from croupier.betting.settlement import validate_bet
+    from croupier.bonus.rules import check_max_bet
     from croupier.core.errors import InvalidInput
     from croupier.core.money import Currency, parse_minor_units
     from croupier.core.settings import Settings
@@ -61,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
     from croupier.workflows import search_attributes as keys
     from croupier.workflows.mines import MinesGameWorkflow, MinesInput, MinesView
     from croupier.workflows.refusals import refusals, unwrap_activity_error
+    from croupier.workflows.wagering import report_wagering
 
 SETTLEMENT_TIMEOUT = timedelta(seconds=30)
 SETTLEMENT_RETRY = RetryPolicy(
@@ -72,6 +86,8 @@ SETTLEMENT_RETRY = RetryPolicy(
 MAX_OPEN_MINES_GAMES = 10
 # The faucet hands out at most this many max bets at a time.
 FAUCET_MAX_BETS = 1000
+# Sessions started since bonuses exist read the player's active bonus when they start.
+BONUS_PATCH = "session-reads-active-bonus"
 
 ResultT = TypeVar("ResultT")
 RequestT = TypeVar("RequestT")
@@ -115,6 +131,7 @@ class SessionInput:
     seeds: SeedView | None = None
     open_mines: tuple[str, ...] = ()
     bets_settled: int = 0
+    bonus: SessionBonus | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +177,7 @@ class Fairness:
     open_mines: tuple[str, ...]
 
 
-@workflow.defn(name="PlayerSession")
+@workflow.defn(name="PlayerSession", sandboxed=False)
 class PlayerSessionWorkflow:
     @workflow.init
     def __init__(self, request: SessionInput) -> None:
@@ -174,6 +191,9 @@ class PlayerSessionWorkflow:
         self._last_game: str | None = None
         self._last_active = workflow.now()
         self._lock = asyncio.Lock()
+        self._bonus = request.bonus
+        # A bonus signal is newer than what the session read from the database at start.
+        self._bonus_signalled = False
 
     @workflow.run
     async def run(self, request: SessionInput) -> SessionSummary:
@@ -186,9 +206,7 @@ class PlayerSessionWorkflow:
             ]
         )
         if self._seeds is None:
-            self._seeds = await self._local(
-                BettingActivities.open_session, OpenSession(self._user_id, self._currency.value)
-            )
+            self._seeds = await self._open()
         self._describe()
         idle = timedelta(seconds=self._config.idle_timeout_s)
         while not self._wants_new_run():
@@ -209,8 +227,30 @@ class PlayerSessionWorkflow:
                 seeds=self._seeds,
                 open_mines=tuple(sorted(self._open_mines)),
                 bets_settled=self._bets_settled,
+                bonus=self._bonus,
             )
         )
+
+    async def _open(self) -> SeedView:
+        """The seed pair, and (in parallel) the player's active bonus: bets wait for
+        both, so none is placed before the session knows the bonus rules."""
+        opening = self._local(
+            BettingActivities.open_session, OpenSession(self._user_id, self._currency.value)
+        )
+        if not workflow.patched(BONUS_PATCH):
+            return await opening
+        seeds, bonus = await asyncio.gather(
+            opening,
+            workflow.execute_local_activity_method(
+                BonusActivities.session_bonus,
+                PlayerCurrency(self._user_id, self._currency.value),
+                start_to_close_timeout=SETTLEMENT_TIMEOUT,
+                retry_policy=SETTLEMENT_RETRY,
+            ),
+        )
+        if not self._bonus_signalled:
+            self._bonus = bonus
+        return seeds
 
     @workflow.query
     def fairness(self) -> Fairness:
@@ -236,10 +276,13 @@ class PlayerSessionWorkflow:
                 params=request.params,
                 seed=seeds,
                 created_at=workflow.now(),
+                bonus_id=None if self._bonus is None else self._bonus.bonus_id,
             )
             result = await self._local(BettingActivities.settle, bet)
             self._bet_done(result)
-            return result
+        if result.wagering is not None:
+            await self._report_wagering(result.wagering)
+        return result
 
     @place_bet.validator
     def _validate_bet(self, request: PlaceBet) -> None:
@@ -249,6 +292,7 @@ class PlayerSessionWorkflow:
                 raise InvalidBet("mines is played move by move: open a game with POST /mines")
             validate_bet(request.game, request.params, complete=True)
             self._check_game_and_stake(request.game, request.amount)
+            self._check_bonus_max_bet(request.amount)
 
     @workflow.update
     async def open_mines(self, request: OpenMines) -> MinesView:
@@ -263,11 +307,12 @@ class PlayerSessionWorkflow:
                 params={"mines": request.mines},
                 seed=seeds,
                 created_at=workflow.now(),
+                bonus_id=None if self._bonus is None else self._bonus.bonus_id,
             )
             opened = await self._local(BettingActivities.open_game, bet)
             self._bet_done(opened)
             if opened.status == "open":
-                await self._start_mines(opened)
+                await self._start_mines(opened, bet.bonus_id)
             return MinesView.of_bet(opened)
 
     @open_mines.validator
@@ -276,6 +321,7 @@ class PlayerSessionWorkflow:
             self._check_update_id(request.bet_id)
             validate_bet(Mines.name, {"mines": request.mines}, complete=False)
             self._check_game_and_stake(Mines.name, request.amount)
+            self._check_bonus_max_bet(request.amount)
             if len(self._open_mines) >= MAX_OPEN_MINES_GAMES:
                 raise TooManyOpenGames(
                     f"at most {MAX_OPEN_MINES_GAMES} mines games may be in play at once"
@@ -286,6 +332,17 @@ class PlayerSessionWorkflow:
         self._open_mines.discard(bet_id)
         self._last_active = workflow.now()
         self._describe()
+
+    @workflow.signal
+    def bonus_started(self, bonus: SessionBonus) -> None:
+        self._bonus = bonus
+        self._bonus_signalled = True
+
+    @workflow.signal
+    def bonus_ended(self, bonus_id: str) -> None:
+        if self._bonus is not None and self._bonus.bonus_id == bonus_id:
+            self._bonus = None
+        self._bonus_signalled = True
 
     @workflow.update
     async def rotate_seeds(self, request: RotateSeeds) -> RotationResult:
@@ -350,6 +407,19 @@ class PlayerSessionWorkflow:
             games_enabled=self._config.games_enabled,
         )
 
+    def _check_bonus_max_bet(self, amount: str) -> None:
+        """While a bonus is wagered its max bet applies (the settlement checks it again)."""
+        if self._bonus is not None:
+            check_max_bet(parse_minor_units(amount), int(self._bonus.max_bet))
+
+    async def _report_wagering(self, progress: WageringProgress) -> None:
+        """Tell the bonus's workflow where wagering stands (the database holds the
+        truth; a bonus workflow that ended meanwhile needs nothing)."""
+        bonus = self._bonus
+        if bonus is None or bonus.bonus_id != progress.bonus_id:
+            return
+        await report_wagering(progress)
+
     def _check_rotation(self, request: RotateSeeds) -> None:
         if request.client_seed is not None:
             check_client_seed(request.client_seed)
@@ -380,7 +450,7 @@ class PlayerSessionWorkflow:
         self._last_active = workflow.now()
         self._describe()
 
-    async def _start_mines(self, opened: BetResult) -> None:
+    async def _start_mines(self, opened: BetResult, bonus_id: str | None) -> None:
         # Already started: the same game, opened by this request in an earlier run.
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await workflow.start_child_workflow(
@@ -389,6 +459,7 @@ class PlayerSessionWorkflow:
                     bet=opened,
                     session_workflow_id=workflow.info().workflow_id,
                     inactivity_timeout_s=self._config.mines_timeout_s,
+                    bonus_id=bonus_id,
                 ),
                 id=f"mines-{opened.bet_id}",
                 # The game outlives a continue-as-new of its session.

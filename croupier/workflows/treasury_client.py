@@ -17,10 +17,11 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import UpdateMethodMultiParam
 
+from croupier.core.errors import CroupierError
 from croupier.core.money import Currency, format_decimal
 from croupier.sweeps.errors import (
-    RefillAlreadyApprovedBy,
     RefillNotAwaitingApproval,
     RefillNotAwaitingTransaction,
     RefillNotFound,
@@ -38,8 +39,7 @@ from croupier.workflows.refusals import answered, typed_or_unavailable
 
 DEFAULT_TIMEOUT_S = 30.0
 T = TypeVar("T")
-# A refill accepts approvals while being opened and while awaiting them.
-_APPROVABLE = {"requested", RefillStatus.AWAITING_APPROVAL.value}
+A = TypeVar("A")
 
 
 @dataclass(frozen=True)
@@ -95,36 +95,39 @@ class TreasuryClient:
     async def approve_refill(
         self, refill_id: uuid.UUID, staff_id: uuid.UUID, reason: str
     ) -> RefillView:
-        """Send one treasury approval (the signal the Temporal CLI or UI would send). The
-        same person approving twice is refused here; the workflow ignores it anyway."""
-        handle = self.client.get_workflow_handle(refill_workflow_id(refill_id))
-        view = await self._guard(lambda: handle.query(RefillWorkflow.view))
-        if view.status not in _APPROVABLE:
-            raise RefillNotAwaitingApproval(f"refill {refill_id} is {view.status}")
-        if str(staff_id) in view.approvals:
-            raise RefillAlreadyApprovedBy(
-                f"you approved refill {refill_id} already; the second approval must come "
-                "from another treasury staff member"
-            )
+        """Send one treasury approval (what the ``approve`` signal from the Temporal CLI
+        or UI does), refused by the workflow if this person approved already or the
+        refill no longer awaits approvals."""
         decision = RefillDecision(staff_id=str(staff_id), reason=reason)
-        await self._guard(lambda: handle.signal(RefillWorkflow.approve, decision))
-        return await self._guard(lambda: handle.query(RefillWorkflow.view))
+        return await self._update(
+            refill_id, RefillWorkflow.approve_once, decision, RefillNotAwaitingApproval
+        )
 
     async def submit_transaction(
         self, refill_id: uuid.UUID, staff_id: uuid.UUID, tx_hash: str
     ) -> RefillView:
         """Submit the externally signed transaction; refused unless it is exactly the
         approved refill and the refill awaits it."""
-        handle = self.client.get_workflow_handle(refill_workflow_id(refill_id))
         submission = RefillTransactionSubmission(staff_id=str(staff_id), tx_hash=tx_hash)
+        return await self._update(
+            refill_id, RefillWorkflow.submit_transaction, submission, RefillNotAwaitingTransaction
+        )
+
+    async def _update(
+        self,
+        refill_id: uuid.UUID,
+        update: UpdateMethodMultiParam[[RefillWorkflow, A], RefillView],
+        argument: A,
+        too_late: Callable[[str], CroupierError],
+    ) -> RefillView:
+        """Run an update; on a refill whose workflow has ended, say why it is too late
+        (an update cannot reach it) rather than that it does not exist."""
+        handle = self.client.get_workflow_handle(refill_workflow_id(refill_id))
         try:
-            return await self._guard(
-                lambda: handle.execute_update(RefillWorkflow.submit_transaction, submission)
-            )
+            return await self._guard(lambda: handle.execute_update(update, argument))
         except RefillNotFound:
-            # An update cannot reach a workflow that has ended: say why it is too late.
             view = await self.refill(refill_id)
-            raise RefillNotAwaitingTransaction(f"refill {refill_id} is {view.status}") from None
+            raise too_late(f"refill {refill_id} is {view.status}") from None
 
     async def _finished(self, workflow_id: str) -> RefillView:
         """A retried request for a refill whose workflow has ended: its outcome."""

@@ -2,7 +2,8 @@
 
 1. Open: validate (currency, minimum, checksummed address), check the daily limit, and
    hold ``amount + fee`` in the ledger, in one transaction. A refusal ends the workflow
-   with nothing held; the API's ``submitted`` update reports it as a 4xx.
+   with nothing held; the API's ``submitted`` update reports it as a 4xx. An accepted
+   request forfeits the player's active bonus (``croupier.workflows.bonus_hooks``).
 2. Review: the risk policy approves automatically, or names its reasons and the
    workflow waits for compliance: signal ``approve`` or ``reject`` (staff id and reason;
    the API, the Temporal CLI and the UI all send the same signal). After the reminder
@@ -45,11 +46,14 @@ with workflow.unsafe.imports_passed_through():
         WithdrawalNotFound,
     )
     from croupier.payments.states import WithdrawalStatus
+    from croupier.workflows import bonus_hooks
     from croupier.workflows import search_attributes as keys
     from croupier.workflows.hot_wallet_sender import ProgressKind, SendProgress
     from croupier.workflows.refusals import refusal
 
 FLOW = "withdrawal"
+# Withdrawals requested since bonuses exist forfeit the player's active bonus.
+BONUS_PATCH = "withdrawal-forfeits-bonus"
 DB_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -147,6 +151,8 @@ class WithdrawalWorkflow:
         if opened is None:
             return self._view
         self._set(Status.HELD, "funds held; running risk checks", fee=opened.fee)
+        if workflow.patched(BONUS_PATCH):
+            await bonus_hooks.withdrawal_requested(request.user_id, request.currency)
         review = await self._db(WithdrawalActivities.assess_withdrawal, request.withdrawal_id)
         if review.reasons:
             self._set(

@@ -10,11 +10,13 @@ from __future__ import annotations
 import uuid
 
 from eth_account import Account
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from croupier.compliance.audit import verify_chain
+from croupier.compliance.tables import audit_log
 from croupier.core.money import Currency
 from croupier.core.settings import Settings
 from croupier.payments.withdrawals import get_withdrawal
@@ -25,7 +27,7 @@ from croupier.workflows.withdrawal import (
     WithdrawalView,
     WithdrawalWorkflow,
 )
-from tests.integration.payments.conftest import ETH, cash, credit_player, new_player
+from tests.integration.payments.conftest import ETH, cash, credit_player, new_player, verify_kyc
 from tests.workflows.conftest import Recorder
 
 Handle = WorkflowHandle[WithdrawalWorkflow, WithdrawalView]
@@ -105,6 +107,16 @@ async def test_a_rejected_withdrawal_releases_the_hold_with_the_staff_reason(
     )
     assert get_withdrawal(engine, withdrawal_id).approval_reminders == 0
     assert cash(engine, player, Currency.ETH).pending == 0
+    with engine.connect() as conn:
+        audited = conn.execute(
+            select(audit_log.c.actor, audit_log.c.action, audit_log.c.details).where(
+                audit_log.c.subject == f"withdrawal:{withdrawal_id}"
+            )
+        ).all()
+    assert [(row.actor, row.action, row.details["reason"]) for row in audited] == [
+        (staff_id, "withdrawal.reject", "unverified source")
+    ]
+    assert verify_chain(engine).intact
     await record_history(handle, "rejected")
 
 
@@ -137,8 +149,9 @@ async def test_a_withdrawal_the_player_cannot_cover_is_refused_with_nothing_held
     engine: Engine,
     record_history: Recorder,
 ) -> None:
-    player = funded_player(engine)
-    _, handle = await start(time_skipping_env, time_skipping_worker, player, 2 * ETH)
+    player = new_player(engine)
+    credit_player(engine, player, ETH // 10, Currency.ETH)
+    _, handle = await start(time_skipping_env, time_skipping_worker, player, ETH // 5)
 
     try:
         await handle.execute_update(WithdrawalWorkflow.submitted)
@@ -150,5 +163,30 @@ async def test_a_withdrawal_the_player_cannot_cover_is_refused_with_nothing_held
     assert refusal.type == "insufficient_funds"
     assert (done.status, done.refusal_code) == ("refused", "insufficient_funds")
     balance = cash(engine, player, Currency.ETH)
-    assert (balance.posted, balance.pending) == (ETH, 0)
+    assert (balance.posted, balance.pending) == (ETH // 10, 0)
     await record_history(handle, "refused")
+
+
+async def test_the_daily_limit_is_the_players_kyc_levels(
+    time_skipping_env: WorkflowEnvironment, time_skipping_worker: str, engine: Engine
+) -> None:
+    """Level 0 may withdraw 0.5 ETH a day, level 1 5 ETH (croupier.compliance.levels)."""
+    player = funded_player(engine)
+    amount = ETH // 2 + 1
+    _, unverified = await start(time_skipping_env, time_skipping_worker, player, amount)
+
+    try:
+        await unverified.execute_update(WithdrawalWorkflow.submitted)
+    except WorkflowUpdateFailedError as error:
+        refusal = error.cause
+    verify_kyc(engine, player)
+    _, verified = await start(time_skipping_env, time_skipping_worker, player, amount)
+    accepted = await verified.execute_update(WithdrawalWorkflow.submitted)
+    await verified.signal(WithdrawalWorkflow.reject, StaffDecision(str(uuid.uuid4()), "test over"))
+    await verified.result()
+
+    assert isinstance(refusal, ApplicationError)
+    assert refusal.type == "daily_limit_exceeded"
+    assert "0.5 ETH" in refusal.message
+    assert accepted.status == "awaiting_approval"
+    assert (await unverified.result()).status == "refused"

@@ -44,6 +44,9 @@ class DepositResponse(BaseModel):
     confirmations_required: int
     created_at: datetime
     credited_at: datetime | None
+    # Why your limits hold (or held) it: a stable code and a sentence.
+    hold_code: str | None = None
+    hold_reason: str | None = None
 
     @classmethod
     def of(cls, record: DepositRecord) -> DepositResponse:
@@ -59,6 +62,8 @@ class DepositResponse(BaseModel):
             confirmations_required=record.confirmations_required,
             created_at=record.created_at,
             credited_at=record.credited_at,
+            hold_code=record.hold_code,
+            hold_reason=record.hold_reason,
         )
 
 

@@ -115,6 +115,18 @@ class BitcoinClient:
     def policy(self) -> SpendPolicy:
         return self._policy
 
+    def ensure_network(self) -> None:
+        """Refuse a node of another network (its genesis block says which): coins of
+        regtest credited as mainnet deposits, or mainnet coins spent by a test setup,
+        would be real money lost."""
+        expected = self.network.params.genesis_hash
+        actual = self._backend.block_hash(0)
+        if actual != expected:
+            raise ConfigurationError(
+                f"the bitcoind node's genesis block is {actual}, not {self.network}'s "
+                f"({expected}); check CROUPIER_BTC_NETWORK and CROUPIER_BTC_RPC_URL"
+            )
+
     # -- reading the chain -----------------------------------------------------------
 
     def head_number(self) -> int:
@@ -200,15 +212,19 @@ class BitcoinClient:
     # -- fees and sending --------------------------------------------------------------
 
     def fee_rate_sat_kvb(self, target_blocks: int | None = None) -> int:
+        """The market feerate (``market_fee_rate_sat_kvb``), never above the policy's cap."""
+        return min(self.market_fee_rate_sat_kvb(target_blocks), self._policy.max_fee_rate_sat_kvb)
+
+    def market_fee_rate_sat_kvb(self, target_blocks: int | None = None) -> int:
         """The node's estimate (or the fallback when it has none), never below the relay
-        or mempool minimum, never above the policy's cap."""
+        or mempool minimum; possibly above the cap, which a sender waits out (the
+        planner refuses a rate above it) rather than paying."""
         target = self._fee_target_blocks if target_blocks is None else target_blocks
         if not 1 <= target <= MAX_FEE_TARGET_BLOCKS:
             raise InvalidInput(f"a fee target is 1..{MAX_FEE_TARGET_BLOCKS} blocks, got {target}")
         estimate = self._backend.estimate_smart_fee(target)
         rate = estimate if estimate is not None else self._fallback_fee_rate_sat_kvb
-        floor = max(self._policy.min_relay_fee_sat_kvb, self._backend.mempool_min_fee())
-        return min(max(rate, floor), self._policy.max_fee_rate_sat_kvb)
+        return max(rate, self._policy.min_relay_fee_sat_kvb, self._backend.mempool_min_fee())
 
     def fee_estimate(self) -> FeeEstimate:
         return FeeEstimate(

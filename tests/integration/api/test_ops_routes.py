@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from croupier.identity.roles import Role
 from croupier.monitoring.alerts import Severity, raise_alert
 from croupier.monitoring.breaker import breaker_state, resume
+from croupier.monitoring.runs import RunSummary, record_run
 from croupier.workflows.circuit_breaker import PAUSED_WITHDRAWALS_QUERY
 from tests.integration.api.conftest import Api, bearer
 from tests.integration.api.parked_withdrawal import ParkedWithdrawal
@@ -165,3 +166,34 @@ async def listed_as_paused(client: Client, workflow_id: str) -> None:
 
 async def me(api: Api, headers: dict[str, str]) -> dict[str, Any]:
     return dict((await api.client.get("/me", headers=headers)).json())
+
+
+async def test_staff_read_the_latest_reconciliation_and_mismatched_deposit_addresses(
+    api: Api, engine: Engine
+) -> None:
+    chain, address = f"testchain-{uuid.uuid4().hex[:8]}", "0x" + uuid.uuid4().hex * 2
+    run_key = f"reconciliation-test-{uuid.uuid4()}"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO deposit_address_observations (chain, address, currency, hd_index, "
+                "expected_low, expected_high, chain_balance, matches, mismatch_since, "
+                "observed_at) VALUES (:chain, :address, 'ETH', 7, 10, 12, 13, false, now(), now())"
+            ),
+            {"chain": chain, "address": address},
+        )
+    record_run(engine, RunSummary(run_key, 0, 0, 0, 0, {"note": "test"}, deposit_mismatches=1))
+    staff = await api.staff(engine, Role.COMPLIANCE)
+    headers = bearer(staff["access_token"])
+
+    latest = await api.client.get("/admin/reconciliation", headers=headers)
+    listed = await api.client.get(
+        "/admin/reconciliation/deposit-addresses", params={"chain": chain}, headers=headers
+    )
+
+    assert latest.status_code == 200 and latest.json()["run_key"] == run_key
+    assert latest.json()["deposit_mismatches"] == 1 and latest.json()["ok"] is False
+    assert listed.status_code == 200
+    (row,) = listed.json()
+    assert (row["address"], row["currency"], row["hd_index"]) == (address, "ETH", 7)
+    assert (row["expected_low"], row["expected_high"], row["chain_balance"]) == ("10", "12", "13")

@@ -39,6 +39,8 @@ EXPECTED_CALLERS: dict[RouteKey, frozenset[str]] = {
     ("GET", "/metrics"): EVERYONE,
     ("GET", "/admin/alerts"): MONEY_WATCHERS,
     ("POST", "/admin/alerts/{alert_id}/ack"): MONEY_WATCHERS,
+    ("GET", "/admin/reconciliation"): MONEY_WATCHERS,
+    ("GET", "/admin/reconciliation/deposit-addresses"): MONEY_WATCHERS,
     ("GET", "/admin/circuit-breaker"): MONEY_WATCHERS,
     ("POST", "/admin/circuit-breaker/trip"): MONEY_WATCHERS,
     ("POST", "/admin/circuit-breaker/resume"): frozenset({Role.COMPLIANCE.value, Role.ADMIN.value}),
@@ -72,6 +74,12 @@ EXPECTED_CALLERS: dict[RouteKey, frozenset[str]] = {
     ("PUT", "/limits"): PLAYERS,
     ("POST", "/self-exclusion"): PLAYERS,
     ("POST", "/cool-off"): PLAYERS,
+    # Bonuses: players claim and forfeit their own; support or an admin grants one.
+    ("GET", "/bonuses"): PLAYERS,
+    ("GET", "/bonuses/vip"): PLAYERS,
+    ("POST", "/bonuses"): PLAYERS,
+    ("POST", "/bonuses/{bonus_id}/forfeit"): PLAYERS,
+    ("POST", "/admin/bonuses"): frozenset({Role.SUPPORT.value, Role.ADMIN.value}),
     # Payments: deposits and withdrawals are the player's; staff read any withdrawal;
     # compliance (or an admin) decides those awaiting a decision.
     ("GET", "/deposits/address"): PLAYERS,
@@ -84,6 +92,11 @@ EXPECTED_CALLERS: dict[RouteKey, frozenset[str]] = {
         {Role.COMPLIANCE.value, Role.ADMIN.value}
     ),
     ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): frozenset(
+        {Role.COMPLIANCE.value, Role.ADMIN.value}
+    ),
+    # Deposits held by a player's limits: compliance (or an admin) lists and releases them.
+    ("GET", "/admin/deposits/held"): frozenset({Role.COMPLIANCE.value, Role.ADMIN.value}),
+    ("POST", "/admin/deposits/{deposit_id}/release"): frozenset(
         {Role.COMPLIANCE.value, Role.ADMIN.value}
     ),
     # Treasury: refills are raised, approved and answered by treasury staff only.
@@ -137,6 +150,8 @@ async def test_every_route_for_every_role_is_allowed_or_denied_as_specified(
         concrete_path = path.replace("{user_id}", str(uuid.uuid4())).replace("{alert_id}", "0")
         concrete_path = concrete_path.replace("{review_id}", str(uuid.uuid4()))
         concrete_path = concrete_path.replace("{refill_id}", str(uuid.uuid4()))
+        concrete_path = concrete_path.replace("{bonus_id}", str(uuid.uuid4()))
+        concrete_path = concrete_path.replace("{deposit_id}", f"deposit-eth-0x{uuid.uuid4().hex}-0")
         for caller in sorted(EVERYONE):
             headers: dict[str, str] = {}
             if caller != ANONYMOUS:

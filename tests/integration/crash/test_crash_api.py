@@ -16,12 +16,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import pytest_asyncio
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from temporalio.client import Client
 
 from croupier.activities.crash import RoundRef
 from croupier.betting.bets import BetStatus, get_bet
+from croupier.betting.tables import bets
 from croupier.core.settings import Settings
 from croupier.crash.chain import Chain
 from croupier.workers import registry
@@ -46,6 +48,7 @@ FAST_ROUNDS = {
 }
 POLL_S = 0.05
 DEADLINE_S = 60
+DICE = {"target": "50.50", "direction": "over"}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -117,6 +120,11 @@ async def player(api: Api, engine: Engine, *, funded: int) -> tuple[uuid.UUID, d
 
 def keyed(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
     return {**headers, "Idempotency-Key": key or str(uuid.uuid4())}
+
+
+def bets_of(engine: Engine, user_id: uuid.UUID) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(bets.c.user_id == user_id)).scalar_one())
 
 
 async def test_a_player_bets_cashes_out_and_is_paid_once(
@@ -242,3 +250,87 @@ async def test_bet_routes_are_rate_limited_per_player(
 
     assert first.status_code != 429
     assert second.status_code == 429 and "Retry-After" in second.headers
+
+
+@pytest.mark.parametrize(
+    ("route", "days", "code"),
+    [("/self-exclusion", 180, "self_excluded"), ("/cool-off", 1, "cooling_off")],
+)
+async def test_an_excluded_player_cannot_bet_on_crash_and_keeps_every_unit(
+    api: Api, rounds: Chain, engine: Engine, route: str, days: int, code: str
+) -> None:
+    user_id, headers = await player(api, engine, funded=ONE_ETH)
+    excluded = await api.client.post(route, json={"days": days}, headers=headers)
+    await until(api, betting_with_time_left(100, rounds, engine))
+
+    refused = await api.client.post(
+        "/crash/bets", json={"currency": "ETH", "amount": str(STAKE)}, headers=keyed(headers)
+    )
+
+    assert excluded.status_code == 201, excluded.text
+    assert (refused.status_code, refused.json()["type"]) == (403, f"/problems/{code}")
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert cash(engine, user_id) == ONE_ETH
+    assert bets_of(engine, user_id) == 0
+
+
+async def test_a_crash_stake_counts_against_the_loss_limit_like_any_other_bet(
+    api: Api, rounds: Chain, engine: Engine, worker: str
+) -> None:
+    user_id, headers = await player(api, engine, funded=ONE_ETH)
+    daily_loss = STAKE + STAKE // 2
+    limited = await api.client.put(
+        "/limits",
+        json={
+            "changes": [
+                {"kind": "loss", "currency": "ETH", "period": "daily", "value": str(daily_loss)}
+            ]
+        },
+        headers=headers,
+    )
+    await until(api, betting_with_time_left(100, rounds, engine))
+
+    too_much = await api.client.post(
+        "/crash/bets", json={"currency": "ETH", "amount": str(2 * STAKE)}, headers=keyed(headers)
+    )
+    placed = await api.client.post(
+        "/crash/bets", json={"currency": "ETH", "amount": str(STAKE)}, headers=keyed(headers)
+    )
+    # The crash stake is open (the round has not crashed): it counts as lost already.
+    dice = await api.client.post(
+        "/bets",
+        json={"game": "dice", "currency": "ETH", "amount": str(STAKE), "params": DICE},
+        headers=keyed(headers),
+    )
+
+    assert limited.status_code == 200, limited.text
+    assert (too_much.status_code, too_much.json()["type"]) == (403, "/problems/loss_limit_reached")
+    assert placed.status_code == 201, placed.text
+    assert (dice.status_code, dice.json()["type"]) == (403, "/problems/loss_limit_reached")
+    assert cash(engine, user_id) == ONE_ETH - STAKE
+    assert bets_of(engine, user_id) == 1
+
+
+async def test_an_exclusion_never_refuses_cashing_out_a_bet_already_placed(
+    api: Api, rounds: Chain, engine: Engine
+) -> None:
+    user_id, headers = await player(api, engine, funded=ONE_ETH)
+    view = await until(api, betting_with_time_left(200, rounds, engine))
+    placed = await api.client.post(
+        "/crash/bets", json={"currency": "ETH", "amount": str(STAKE)}, headers=keyed(headers)
+    )
+
+    excluded = await api.client.post("/self-exclusion", json={"days": 180}, headers=headers)
+    await until(api, lambda now: now["round_id"] == view["round_id"] and now["phase"] == "running")
+    await asyncio.sleep(0.3)  # past 1.01x (after 20 ms), well before 2x (1.39 s)
+    cashed = await api.client.post(
+        f"/crash/bets/{placed.json()['bet_id']}/cashout", headers=keyed(headers)
+    )
+    await until(api, lambda now: (now["previous"] or {}).get("round_id") == view["round_id"])
+
+    assert placed.status_code == 201, placed.text
+    assert excluded.status_code == 201, excluded.text
+    assert cashed.status_code == 200, cashed.text
+    payout = int(cashed.json()["payout"])
+    assert payout > STAKE
+    assert cash(engine, user_id) == ONE_ETH - STAKE + payout

@@ -1,5 +1,6 @@
 """The payments hot wallet (a system account) against Anvil: a payout broadcast but not
-yet settled in the ledger is in flight, not a mismatch; money nobody booked is one.
+yet settled in the ledger is in flight, not a mismatch; money nobody booked is one. A
+Bitcoin payout's fee in flight is the largest it signed (its own table of spends).
 
 A database of its own: the system hot wallet account is shared by every payments test
 in the session database, so its balance there is not this test's to predict.
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from eth_account import Account as EthAccount
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from croupier.chains.ethereum.client import EthereumClient
 from croupier.core.money import Currency
@@ -20,28 +21,25 @@ from croupier.ledger import (
     AccountKind,
     TransferRequest,
     TransferType,
-    migrate,
     system_account,
     transfer,
 )
-from croupier.ledger.db import drop_database, ensure_database, make_engine
+from croupier.monitoring.hot_wallets import hot_wallets
 from croupier.monitoring.wallets import check_wallets
+from tests.integration.ledger.conftest import private_database
 from tests.integration.monitoring.conftest import ETH, pay_on_chain
 
 GWEI = 10**9
 GAS_LIMIT = 21_000
 MAX_FEE = 100 * GWEI
+BTC_HOT = "bcrt1qhotwallet"
+BTC_AMOUNT_SAT = 2_000_000
+BTC_FEES_SAT = (1_410, 2_820)  # the first transaction, then its RBF replacement
 
 
 @pytest.fixture
 def own_engine(postgres_server_url: str) -> Iterator[Engine]:
-    name = f"croupier_monitoring_{uuid.uuid4().hex[:12]}"
-    url = ensure_database(postgres_server_url, name)
-    migrate.upgrade(url)
-    engine = make_engine(url, pool_size=2)
-    yield engine
-    engine.dispose()
-    drop_database(postgres_server_url, name)
+    yield from private_database(postgres_server_url)
 
 
 def fund_hot_wallet_ledger(engine: Engine, amount: int) -> int:
@@ -54,30 +52,54 @@ def fund_hot_wallet_ledger(engine: Engine, amount: int) -> int:
     return hot.id
 
 
+def record_withdrawal_send(
+    conn: Connection,
+    *,
+    currency: str,
+    amount: int,
+    status: str,
+    chain: str,
+    sender: str,
+    nonce: int = 0,
+) -> uuid.UUID:
+    """A player's withdrawal and its hot-wallet send, as payments writes them."""
+    user, withdrawal = uuid.uuid4(), uuid.uuid4()
+    conn.execute(
+        text(
+            "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) "
+            "VALUES (:id, :email, 'x', 'player', now(), now())"
+        ),
+        {"id": user, "email": f"{user.hex}@example.com"},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO withdrawals (id, user_id, currency, amount, fee, to_address, status) "
+            "VALUES (:id, :user, :currency, :amount, 0, :to, :status)"
+        ),
+        {
+            "id": withdrawal,
+            "user": user,
+            "currency": currency,
+            "amount": amount,
+            "to": EthAccount.create().address,
+            "status": status,
+        },
+    )
+    conn.execute(
+        text(
+            "INSERT INTO hot_wallet_sends (withdrawal_id, chain, sender, nonce, status) "
+            "VALUES (:id, :chain, :sender, :nonce, 'in_flight')"
+        ),
+        {"id": withdrawal, "chain": chain, "sender": sender, "nonce": nonce},
+    )
+    return withdrawal
+
+
 def record_broadcast_payout(engine: Engine, sender: str, amount: int, tx_hash: str) -> None:
     """The rows payments writes for a withdrawal whose send is out but not settled."""
-    user, withdrawal = uuid.uuid4(), uuid.uuid4()
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) "
-                "VALUES (:id, :email, 'x', 'player', now(), now())"
-            ),
-            {"id": user, "email": f"{user.hex}@example.com"},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO withdrawals (id, user_id, currency, amount, fee, to_address, status) "
-                "VALUES (:id, :user, 'ETH', :amount, 0, :to, 'broadcast')"
-            ),
-            {"id": withdrawal, "user": user, "amount": amount, "to": EthAccount.create().address},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO hot_wallet_sends (withdrawal_id, chain, sender, nonce, status) "
-                "VALUES (:id, 'ethereum', :sender, 0, 'in_flight')"
-            ),
-            {"id": withdrawal, "sender": sender},
+        withdrawal = record_withdrawal_send(
+            conn, currency="ETH", amount=amount, status="broadcast", chain="ethereum", sender=sender
         )
         conn.execute(
             text(
@@ -94,6 +116,29 @@ def record_broadcast_payout(engine: Engine, sender: str, amount: int, tx_hash: s
                 "tip": GWEI,
             },
         )
+
+
+def record_btc_payout(engine: Engine, status: str, nonce: int) -> None:
+    """A BTC withdrawal's send, signed twice (the first, then an RBF replacement)."""
+    with engine.begin() as conn:
+        withdrawal = record_withdrawal_send(
+            conn,
+            currency="BTC",
+            amount=BTC_AMOUNT_SAT,
+            status=status,
+            chain="bitcoin",
+            sender=BTC_HOT,
+            nonce=nonce,
+        )
+        for attempt, fee in enumerate(BTC_FEES_SAT, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO btc_hot_wallet_transactions (txid, withdrawal_id, attempt, "
+                    "spend_plan, fee_sat, vsize, raw) "
+                    "VALUES (:txid, :id, :attempt, '{}', :fee, 141, '')"
+                ),
+                {"txid": uuid.uuid4().hex * 2, "id": withdrawal, "attempt": attempt, "fee": fee},
+            )
 
 
 def pay_out_of(client: EthereumClient, key: str, amount: int) -> str:
@@ -145,3 +190,16 @@ def test_a_system_wallet_without_an_address_is_reported_unmatched(own_engine: En
     report = check_wallets(own_engine, {})
 
     assert report.checks == () and report.unmatched_account_ids == (hot_id,)
+
+
+def test_a_broadcast_btc_payout_counts_its_largest_signed_fee_in_flight(
+    own_engine: Engine,
+) -> None:
+    record_btc_payout(own_engine, "broadcast", nonce=0)
+    record_btc_payout(own_engine, "completed", nonce=1)  # settled: nothing in flight
+
+    with own_engine.connect() as conn:
+        (wallet,) = hot_wallets(conn, ["bitcoin"])
+
+    assert (wallet.currency, wallet.addresses) == (Currency.BTC, (BTC_HOT,))
+    assert wallet.in_flight_out == BTC_AMOUNT_SAT + max(BTC_FEES_SAT)

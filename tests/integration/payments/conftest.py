@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ from croupier.chains.ethereum.tx import (
     sign,
 )
 from croupier.chains.keys import SigningKey
+from croupier.compliance.levels import kyc_level
+from croupier.compliance.reviews import approve_automatically, run_checks
+from croupier.compliance.sanctions import SAMPLE_LIST_PATH, SanctionsList
 from croupier.core.clock import SystemClock
 from croupier.core.money import Currency
 from croupier.core.settings import Settings
@@ -71,6 +75,7 @@ from croupier.treasury.signer import HDSigner
 from croupier.workers import devstack, registry
 from croupier.workers.worker import ACTIVITY_THREADS, build_worker
 from croupier.workflows.deposit_scanner import DepositScannerInput, DepositScannerWorkflow
+from tests.integration.compliance.people import claim, submit
 
 # BIP-39's all-"abandon" test mnemonic: not one of Anvil's funded dev accounts.
 TEST_MNEMONIC = Secret(
@@ -86,6 +91,7 @@ RECEIPT_TIMEOUT_S = 30
 EVENTUALLY_TIMEOUT_S = 60.0
 
 _passwords = Passwords(HashingCost(time_cost=1, memory_kib=8192))
+_SANCTIONS = SanctionsList.load(SAMPLE_LIST_PATH)
 
 
 @dataclass
@@ -294,6 +300,15 @@ def new_player(engine: Engine) -> uuid.UUID:
         engine, SystemClock(), _passwords, email, "correct horse battery staple", Role.PLAYER
     )
     return user.id
+
+
+def verify_kyc(engine: Engine, user_id: uuid.UUID) -> None:
+    """Give a player KYC level 1 the way a clean submission gets it (automatic approval)."""
+    now = datetime.now(UTC)
+    intake = submit(engine, user_id, claim())
+    run_checks(engine, intake.submission_id, sanctions=_SANCTIONS, now=now)
+    approve_automatically(engine, intake.review_id, now=now)
+    assert kyc_level(engine, user_id) == 1
 
 
 def cash(engine: Engine, user_id: uuid.UUID, currency: Currency) -> Balance:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,10 @@ import pytest_asyncio
 from eth_account import Account
 from sqlalchemy import func, select
 
+from croupier.compliance.audit import verify_chain
+from croupier.compliance.exclusions import exclude
+from croupier.compliance.limits import ExclusionKind
+from croupier.compliance.tables import audit_log
 from croupier.core.money import Currency
 from croupier.identity.roles import Role
 from croupier.ledger import AccountKind
@@ -35,6 +40,7 @@ from tests.integration.payments.conftest import (
     mint_usdt,
     record_hot_wallet_funding,
     system_balance,
+    verify_kyc,
 )
 
 FEE = ETH // 10_000  # the module's withdrawal fee (0.0001 ETH)
@@ -188,6 +194,7 @@ async def test_withdrawal_above_the_limit_is_sent_once_compliance_approves(
     fund_hot_wallet(stack, 5 * ETH)
     hot_before = hot_wallet(stack)
     player = await new_player(api, stack, 2 * ETH)
+    verify_kyc(stack.engine, player.user_id)  # level 0 may withdraw 0.5 ETH a day
     officer = await staff(api, stack)
     recipient = fresh_address()
     nonce_before = stack.chain.nonce(stack.hot_address, include_pending=True)
@@ -213,12 +220,17 @@ async def test_withdrawal_above_the_limit_is_sent_once_compliance_approves(
     assert cash(stack.engine, player.user_id, Currency.ETH).posted == ETH - FEE
     assert_hot_wallet_moved_alike(stack, hot_before)
     assert_ledger_whole(stack.engine)
+    assert audit_rows(stack, withdrawal_id) == [
+        (officer["x-staff-id"], "withdrawal.approve", "source of funds verified")
+    ]
+    assert verify_chain(stack.engine).intact
 
 
 async def test_rejected_withdrawal_releases_the_hold_and_sends_nothing(
     api: Api, stack: PaymentsStack
 ) -> None:
     player = await new_player(api, stack, 2 * ETH)
+    verify_kyc(stack.engine, player.user_id)
     officer = await staff(api, stack)
     recipient = fresh_address()
 
@@ -238,12 +250,17 @@ async def test_rejected_withdrawal_releases_the_hold_and_sends_nothing(
     assert (balance.posted, balance.pending) == (2 * ETH, 0)
     assert stack.chain.balance(recipient, Currency.ETH) == 0
     assert_ledger_whole(stack.engine)
+    assert audit_rows(stack, withdrawal_id) == [
+        (officer["x-staff-id"], "withdrawal.reject", "documents do not match")
+    ]
+    assert verify_chain(stack.engine).intact
 
 
 async def test_player_cancels_a_withdrawal_awaiting_approval(
     api: Api, stack: PaymentsStack
 ) -> None:
     player = await new_player(api, stack, 2 * ETH)
+    verify_kyc(stack.engine, player.user_id)
     stranger = await new_player(api, stack, 0)
     withdrawal_id = (await player.withdraw(ETH, fresh_address())).json()["id"]
 
@@ -279,7 +296,9 @@ async def test_player_cancels_a_withdrawal_awaiting_approval(
             "invalid_address",
         ),
         ("below the minimum", ETH // 10_000, None, 422, "amount_below_minimum"),
-        ("more than the player has", ETH, None, 409, "insufficient_funds"),
+        ("more than the player has", ETH // 5, None, 409, "insufficient_funds"),
+        # KYC level 0 allows 0.5 ETH a day (croupier.compliance.levels), whatever the cash.
+        ("above the KYC level's daily limit", ETH // 2 + 1, None, 409, "daily_limit_exceeded"),
     ],
 )
 async def test_a_request_that_cannot_be_paid_is_refused_with_nothing_held(
@@ -291,14 +310,15 @@ async def test_a_request_that_cannot_be_paid_is_refused_with_nothing_held(
     status: int,
     problem: str,
 ) -> None:
-    player = await new_player(api, stack, ETH // 10)
+    funds = ETH if problem == "daily_limit_exceeded" else ETH // 10
+    player = await new_player(api, stack, funds)
 
     refused = await player.withdraw(amount, address or fresh_address())
 
     assert refused.status_code == status, (case, refused.text)
     assert refused.json()["type"] == f"/problems/{problem}"
     balance = cash(stack.engine, player.user_id, Currency.ETH)
-    assert (balance.posted, balance.pending) == (ETH // 10, 0)
+    assert (balance.posted, balance.pending) == (funds, 0)
     assert withdrawal_rows(stack, player.user_id) == 0
 
 
@@ -325,3 +345,34 @@ async def test_deposit_address_is_assigned_once_and_shared_by_eth_and_usdt(
 async def _final(player: Player, withdrawal_id: str) -> dict[str, Any] | None:
     view = await player.status(withdrawal_id)
     return None if view["status"] in {"awaiting_approval", "held"} else view
+
+
+async def test_a_self_excluded_player_gets_no_deposit_address_but_can_withdraw(
+    api: Api, stack: PaymentsStack
+) -> None:
+    fund_hot_wallet(stack, ETH)
+    player = await new_player(api, stack, ETH // 2)
+    exclude(stack.engine, player.user_id, ExclusionKind.SELF_EXCLUSION, 180, now=datetime.now(UTC))
+    recipient = fresh_address()
+
+    address = await api.client.get("/deposits/address?currency=ETH", headers=player.headers)
+    accepted = await player.withdraw(ETH // 10, recipient)
+    done = await settled(stack, player, accepted.json()["id"])
+
+    assert address.status_code == 403, address.text
+    assert address.json()["type"] == "/problems/self_excluded"
+    assert accepted.status_code == 202, accepted.text
+    assert done["status"] == "completed"
+    assert stack.chain.balance(recipient, Currency.ETH) == ETH // 10
+    assert cash(stack.engine, player.user_id, Currency.ETH).posted == ETH // 2 - ETH // 10 - FEE
+
+
+def audit_rows(stack: PaymentsStack, withdrawal_id: str) -> list[tuple[str, str, str]]:
+    """(actor, action, reason) of the audit rows about one withdrawal, in order."""
+    with stack.engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_log.c.actor, audit_log.c.action, audit_log.c.details)
+            .where(audit_log.c.subject == f"withdrawal:{withdrawal_id}")
+            .order_by(audit_log.c.seq)
+        ).all()
+    return [(row.actor, row.action, row.details["reason"]) for row in rows]

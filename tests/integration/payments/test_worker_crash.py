@@ -12,7 +12,7 @@ import sys
 import uuid
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from eth_account import Account
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from croupier.chains.base import TxState
 from croupier.core.money import Currency
+from croupier.core.settings import Settings
 from croupier.ledger.schema import transfers
 from croupier.payments.keys import sender_workflow_id, withdrawal_transfer_id
 from croupier.payments.rules import PaymentRules
@@ -50,7 +51,14 @@ from tests.integration.payments.conftest import (
 WORKER_START_TIMEOUT_S = 60.0
 
 
-def worker_env(stack: PaymentsStack, keystore_dir: Path, **changes: Any) -> dict[str, str]:
+class ModuleStack(Protocol):
+    """What a worker's environment is made from (``PaymentsStack``, or Bitcoin's stack)."""
+
+    settings: Settings
+    overrides: dict[str, Any]
+
+
+def worker_env(stack: ModuleStack, keystore_dir: Path, **changes: Any) -> dict[str, str]:
     """The environment of a ``croupier worker`` for this module's node, queue and keys."""
     values = {
         **stack.overrides,

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -164,7 +164,7 @@ class TreasuryStack:
             block_hash=header.hash,
             confirmations=CONFIRMATIONS,
         )
-        deposits.credit_deposit(self.engine, recorded.id)
+        deposits.credit_deposit(self.engine, recorded.id, deposits.admit_every_deposit)
         return address
 
     def deposit_address(self, player: uuid.UUID) -> str:
@@ -272,8 +272,14 @@ async def treasury_stack(
                 await stack.stop_worker()
 
 
+class Chain(Protocol):
+    """A test chain that mines on demand (Anvil's stack, the Bitcoin simulator's)."""
+
+    def mine(self, blocks: int = 1) -> object: ...
+
+
 @contextlib.asynccontextmanager
-async def mining(stack: TreasuryStack, *, every_s: float = 0.1) -> AsyncIterator[None]:
+async def mining(stack: Chain, *, every_s: float = 0.1) -> AsyncIterator[None]:
     """A block every ``every_s`` while the body runs: confirmations come by themselves."""
 
     async def mine_forever() -> None:

@@ -54,3 +54,22 @@ async def test_the_treasury_schedules_are_created_once_updated_later_and_a_pause
         assert isinstance(schedule.action, ScheduleActionStartWorkflow)
         assert schedule.action.workflow == workflow_type
         assert schedule.action.task_queue == idle.temporal_task_queue
+
+
+def test_bitcoin_is_swept_and_consolidated_only_where_a_node_is_configured(
+    settings: Settings,
+) -> None:
+    without_node = settings.model_copy(update={"btc_rpc_url": None})
+    with_node = settings.model_copy(update={"btc_rpc_url": "http://127.0.0.1:18443"})
+
+    assert sweep_schedule_id("bitcoin") not in desired_schedules(without_node)
+    schedules = desired_schedules(with_node)
+    for schedule_id, chain in (
+        (sweep_schedule_id("bitcoin"), "bitcoin"),
+        (consolidation_schedule_id("bitcoin"), "bitcoin"),
+        (sweep_schedule_id("ethereum"), "ethereum"),
+    ):
+        action = schedules[schedule_id].action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.args[0].chain == chain  # type: ignore[attr-defined]
+    assert sweep_schedule_id("bitcoin") == "treasury-sweep-btc"

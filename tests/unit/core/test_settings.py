@@ -62,3 +62,30 @@ def test_a_rejected_secret_is_never_echoed(monkeypatch: pytest.MonkeyPatch) -> N
         load_settings()
     assert str(caught.value).startswith("CROUPIER_JWT_SECRET: ")
     assert "too-short-but-still-secret" not in str(caught.value)
+
+
+ETH_COLD = "0x" + "ab" * 20
+BTC_COLD = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+
+
+def _hot_wallets(currency: str, cold_address: str) -> str:
+    return (
+        f'{{"{currency}": {{"cap": "3", "target": "2", "floor": "1", '
+        f'"cold_address": "{cold_address}"}}}}'
+    )
+
+
+def test_a_bitcoin_cold_address_is_accepted_for_btc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROUPIER_TREASURY_HOT_WALLETS", _hot_wallets("BTC", BTC_COLD))
+    assert load_settings().treasury_hot_wallets["BTC"].cold_address == BTC_COLD
+
+
+@pytest.mark.parametrize(
+    ("currency", "cold_address"), [("BTC", ETH_COLD), ("ETH", BTC_COLD), ("USDT", BTC_COLD)]
+)
+def test_a_cold_address_of_another_chain_is_refused(
+    monkeypatch: pytest.MonkeyPatch, currency: str, cold_address: str
+) -> None:
+    monkeypatch.setenv("CROUPIER_TREASURY_HOT_WALLETS", _hot_wallets(currency, cold_address))
+    with pytest.raises(ConfigurationError, match="cold address is not an address of the"):
+        load_settings()

@@ -59,23 +59,12 @@ def test_bitcoin_and_an_unconfigured_token_cannot_be_withdrawn_or_deposited() ->
     assert rules(usdt_contract_address=TOKEN).depositable("usdt") is Currency.USDT
 
 
-def test_the_daily_limit_is_the_highest_kyc_level_at_or_below_the_players() -> None:
-    table = {0: {"ETH": "1"}, 2: {"ETH": "50"}}
-    configured = rules(withdrawal_daily_limit_by_kyc_level=table)
-
-    assert configured.daily_limit(Currency.ETH, 0) == ETH
-    assert configured.daily_limit(Currency.ETH, 1) == ETH
-    assert configured.daily_limit(Currency.ETH, 7) == 50 * ETH
-    assert configured.daily_limit(Currency.USDT, 7) == 0
-
-
 @pytest.mark.parametrize(
     ("changes", "complaint"),
     [
         ({"confirmations_by_currency": {"ETH": 64}}, "window must be larger"),
         ({"eth_scan_batch_blocks": 10}, "in one batch"),
         ({"withdrawal_approval_expiry_s": 60, "withdrawal_approval_reminder_s": 60}, "longer"),
-        ({"withdrawal_daily_limit_by_kyc_level": {1: {"ETH": "1"}}}, "KYC level 0"),
         ({"withdrawal_fee": {"ETH": "0.0000000000000000001"}}, "decimals"),
         ({"withdrawal_minimum": {"DOGE": "1"}}, "unknown currency"),
     ],

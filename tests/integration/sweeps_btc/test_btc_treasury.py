@@ -1,0 +1,298 @@
+"""Bitcoin's hot-to-cold sweep and deposit-address consolidation on the regtest
+simulator, through the same Sweep and Consolidation workflows as Ethereum's.
+
+The module's hot wallet holds two 50 BTC coinbase coins against a cap of 60 BTC and a
+target of 25: a sweep sends exactly the excess less the most its own transaction can
+cost (``SWEEP_FEE_BOUND``: 10 inputs, two 34-byte outputs, at the 20 sat/vB cap), once,
+whatever the runs. Consolidation then moves the credited coins of two players' deposit
+addresses in one transaction and leaves a held deposit where it is. A refill from cold
+is not Bitcoin's yet: it is refused at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from croupier.chains.bitcoin.coins import TxOut
+from croupier.core.money import Currency
+from croupier.core.settings import HotWalletPolicy
+from croupier.ledger import AccountKind
+from croupier.ledger.accounts import AccountSpec, open_account
+from croupier.ledger.balances import balance
+from croupier.monitoring.deposit_books import check_deposit_books
+from croupier.monitoring.deposit_records import address_holdings
+from croupier.payments.deposits import get_deposit
+from croupier.payments.errors import DepositNotFound
+from croupier.payments.keys import deposit_id
+from croupier.payments.states import DepositStatus
+from croupier.payments.tables import btc_hot_wallet_transactions
+from croupier.sweeps.keys import refill_workflow_id
+from croupier.sweeps.refills import SYSTEM_REQUESTER
+from croupier.sweeps.tables import (
+    treasury_btc_inputs,
+    treasury_btc_transactions,
+    treasury_movements,
+)
+from croupier.workflows.consolidation import (
+    ConsolidationInput,
+    ConsolidationResult,
+    ConsolidationWorkflow,
+)
+from croupier.workflows.refill import RefillInput, RefillWorkflow
+from croupier.workflows.sweep import SweepInput, SweepResult, SweepWorkflow
+from tests.integration.payments.conftest import (
+    assert_ledger_whole,
+    eventually,
+    new_player,
+    system_balance,
+)
+from tests.integration.payments_btc.conftest import BTC, CHAIN, BtcStack, fresh_address
+from tests.integration.sweeps.support import mining
+
+COLD_ADDRESS = fresh_address()
+SETTINGS = {
+    "treasury_hot_wallets": {
+        "BTC": HotWalletPolicy(cap="60", target="25", floor="5", cold_address=COLD_ADDRESS)
+    },
+    "treasury_consolidation_minimum": {"BTC": "0.001"},
+    "btc_max_inputs": 10,
+    "btc_max_fee_rate_sat_vb": Decimal(20),
+    # A run that did not queue the sweep asks the database after 4 x this.
+    "hot_wallet_stuck_after_s": 3,
+}
+# 10 P2WPKH inputs (273 WU each, a signature at its largest) and two 34-byte outputs:
+# 3,116 WU, 779 vB, at 20 sat/vB.
+SWEEP_FEE_BOUND = 779 * 20
+
+
+def run_id(kind: str) -> str:
+    return f"{kind}-btc-test-{uuid.uuid4()}"
+
+
+async def sweep(stack: BtcStack) -> SweepResult:
+    return await (await start_sweep(stack)).result()
+
+
+async def start_sweep(stack: BtcStack) -> WorkflowHandle[SweepWorkflow, SweepResult]:
+    return await stack.temporal.start_workflow(
+        SweepWorkflow.run, SweepInput(chain=CHAIN), id=run_id("sweep"), task_queue=stack.task_queue
+    )
+
+
+def sweep_sends(stack: BtcStack) -> list[tuple[str, int, int | None]]:
+    """(status, amount, fee paid) of every sweep to the module's cold address."""
+    with stack.engine.connect() as conn:
+        rows = conn.execute(
+            select(treasury_movements).where(
+                treasury_movements.c.kind == "sweep",
+                treasury_movements.c.to_address == COLD_ADDRESS,
+            )
+        ).all()
+    return [
+        (r.status, int(r.amount), None if r.fee_paid is None else int(r.fee_paid)) for r in rows
+    ]
+
+
+def signed_for_sweeps(stack: BtcStack) -> list[int]:
+    """The fee of every transaction the hot wallet signed for a sweep to cold."""
+    with stack.engine.connect() as conn:
+        send_ids = select(treasury_movements.c.send_id).where(
+            treasury_movements.c.to_address == COLD_ADDRESS
+        )
+        return [
+            int(fee)
+            for fee in conn.execute(
+                select(btc_hot_wallet_transactions.c.fee_sat).where(
+                    btc_hot_wallet_transactions.c.withdrawal_id.in_(send_ids)
+                )
+            ).scalars()
+        ]
+
+
+def cold_ledger(stack: BtcStack) -> int:
+    spec = AccountSpec(AccountKind.COLD_WALLET, COLD_ADDRESS, Currency.BTC)
+    return balance(stack.engine, open_account(stack.engine, spec).id).posted
+
+
+def hot(stack: BtcStack) -> tuple[int, int]:
+    """(ledger, chain) of the hot wallet: tests compare how both changed."""
+    ledger = system_balance(stack.engine, AccountKind.HOT_WALLET, Currency.BTC).posted
+    return ledger, stack.received(stack.hot_address)
+
+
+async def test_a_btc_sweep_moves_exactly_the_excess_once_across_runs(btc_stack: BtcStack) -> None:
+    stack = btc_stack
+    ledger_before, chain_before = hot(stack)
+    stack.client.watch([COLD_ADDRESS])
+    excess = chain_before - 25 * BTC - SWEEP_FEE_BOUND
+
+    first = await start_sweep(stack)
+    await eventually(lambda: len(signed_for_sweeps(stack)) == 1, what="the sweep signed")
+    second = await start_sweep(stack)  # the schedule's next run, the sweep still unmined
+    async with mining(stack):
+        swept = await first.result()
+        resumed = await second.result()
+    async with mining(stack):
+        later = await sweep(stack)
+
+    ((status, amount, fee_paid),) = sweep_sends(stack)
+    (signed_fee,) = signed_for_sweeps(stack)
+    assert chain_before == 100 * BTC
+    assert [(c.currency, c.amount, c.status) for c in swept.currencies] == [
+        ("BTC", str(excess), "completed")
+    ]
+    assert [c.amount for c in resumed.currencies] == [str(excess)]
+    assert [c.status for c in later.currencies] == ["nothing to sweep"]
+    assert (status, amount, fee_paid) == ("completed", excess, signed_fee)
+    assert 0 < signed_fee <= SWEEP_FEE_BOUND
+    assert stack.received(COLD_ADDRESS) == excess == cold_ledger(stack)
+    ledger_after, chain_after = hot(stack)
+    assert chain_after == 25 * BTC + SWEEP_FEE_BOUND - signed_fee
+    assert ledger_after - ledger_before == chain_after - chain_before
+    assert_ledger_whole(stack.engine)
+
+
+def batch_inputs(stack: BtcStack) -> list[tuple[str, int, str]]:
+    with stack.engine.connect() as conn:
+        rows = conn.execute(select(treasury_btc_inputs)).all()
+    return sorted((row.txid, int(row.vout), row.spent_by) for row in rows)
+
+
+def batch_fee(stack: BtcStack, txid: str) -> int:
+    with stack.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(treasury_btc_transactions.c.fee_sat).where(
+                    treasury_btc_transactions.c.txid == txid
+                )
+            ).scalar_one()
+        )
+
+
+def consolidations_from(stack: BtcStack, addresses: list[str]) -> dict[str, tuple[str, int, int]]:
+    with stack.engine.connect() as conn:
+        rows = conn.execute(
+            select(treasury_movements).where(
+                treasury_movements.c.kind == "consolidation",
+                treasury_movements.c.from_address.in_(addresses),
+            )
+        ).all()
+    return {r.from_address: (r.status, int(r.amount), int(r.fee_paid or 0)) for r in rows}
+
+
+def status_of(stack: BtcStack, key: str) -> DepositStatus | None:
+    try:
+        return get_deposit(stack.engine, key).status
+    except DepositNotFound:
+        return None
+
+
+async def consolidate(stack: BtcStack) -> ConsolidationResult:
+    async with mining(stack):
+        return await stack.temporal.execute_workflow(
+            ConsolidationWorkflow.run,
+            ConsolidationInput(chain=CHAIN),
+            id=run_id("consolidation"),
+            task_queue=stack.task_queue,
+        )
+
+
+def in_flight_ledger(stack: BtcStack) -> tuple[int, int]:
+    deposits = system_balance(stack.engine, AccountKind.DEPOSITS_IN_FLIGHT, Currency.BTC).posted
+    fees = system_balance(stack.engine, AccountKind.FEES, Currency.BTC).posted
+    return deposits, fees
+
+
+async def test_btc_consolidation_moves_credited_coins_in_one_batch_and_leaves_held_ones(
+    scanner: BtcStack,
+) -> None:
+    stack = scanner
+    alice, bob, carol = (new_player(stack.engine) for _ in range(3))
+    addresses = [stack.deposit_address(p) for p in (alice, bob, carol)]
+    # Carol's 0.06 BTC is above an unverified player's daily deposit limit (0.05): held.
+    paid = [(addresses[0], BTC // 100), (addresses[0], BTC // 100), (addresses[1], 3 * BTC // 200)]
+    paid.append((addresses[2], 6 * BTC // 100))
+    sent = stack.payer.pay([TxOut(address, amount) for address, amount in paid])
+    keys = [deposit_id(CHAIN, sent.txid, vout) for vout in range(len(paid))]
+    stack.mine(3)
+    await eventually(
+        lambda: (
+            [status_of(stack, k) for k in keys]
+            == [DepositStatus.CREDITED] * 3 + [DepositStatus.HELD]
+        ),
+        what="three deposits credited and carol's held",
+    )
+    hot_before = hot(stack)
+    in_flight_before, fees_before = in_flight_ledger(stack)
+
+    result = await consolidate(stack)
+    again = await consolidate(stack)
+
+    inputs = batch_inputs(stack)
+    assert {(t, v) for t, v, _ in inputs} >= {(sent.txid, 0), (sent.txid, 1), (sent.txid, 2)}
+    assert (sent.txid, 3) not in {(t, v) for t, v, _ in inputs}
+    (batch_txid,) = {s for t, _, s in inputs if t == sent.txid}
+    fee = batch_fee(stack, batch_txid)
+    moved = consolidations_from(stack, addresses)
+    assert set(moved) == set(addresses[:2])
+    assert {status for status, _, _ in moved.values()} == {"completed"}
+    assert moved[addresses[0]][1] + moved[addresses[0]][2] == 2 * BTC // 100
+    assert moved[addresses[1]][1] + moved[addresses[1]][2] == 3 * BTC // 200
+    assert sum(f for _, _, f in moved.values()) == fee
+    reached = sum(a for _, a, _ in moved.values())
+    assert (result.consolidations, result.consolidated, result.failed) == (
+        2,
+        {"BTC": str(reached)},
+        0,
+    )
+    assert (again.consolidations, again.rounds) == (0, 0)
+    hot_after = hot(stack)
+    assert hot_after[1] - hot_before[1] == reached == hot_after[0] - hot_before[0]
+    in_flight_after, fees_after = in_flight_ledger(stack)
+    assert in_flight_before - in_flight_after == 2 * BTC // 100 + 3 * BTC // 200
+    # The network fee is the casino's expense: it comes out of the fees account.
+    assert fees_before - fees_after == fee
+    # Monitoring's records: the consolidated addresses hold nothing booked; carol's coin
+    # is unbooked (held), and the chain agrees with each.
+    with stack.engine.connect() as conn:
+        records = address_holdings(conn, CHAIN, addresses)
+    stack.client.watch(addresses)
+    for address in addresses:
+        holdings = records[address, Currency.BTC]
+        on_chain = stack.client.balance(address, Currency.BTC)
+        assert holdings.low <= on_chain <= holdings.high, (address, holdings, on_chain)
+    assert records[addresses[0], Currency.BTC].booked == 0
+    assert records[addresses[2], Currency.BTC].unbooked == 6 * BTC // 100
+    assert all(check.matches for check in check_deposit_books(stack.engine, [CHAIN]))
+    assert_ledger_whole(stack.engine)
+
+
+async def test_a_btc_refill_from_cold_is_refused_not_left_waiting(btc_stack: BtcStack) -> None:
+    refill_id = uuid.uuid4()
+    handle = await btc_stack.temporal.start_workflow(
+        RefillWorkflow.run,
+        RefillInput(
+            refill_id=str(refill_id),
+            chain=CHAIN,
+            currency="BTC",
+            amount=str(BTC),
+            requested_by=SYSTEM_REQUESTER,
+            reason="test: BTC refills are not Bitcoin's yet",
+        ),
+        id=refill_workflow_id(refill_id),
+        task_queue=btc_stack.task_queue,
+    )
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(RefillWorkflow.opened)
+    view = await handle.result()
+
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "unsupported_currency"
+    assert view.status == "refused"
