@@ -8,25 +8,24 @@ reach the compliance audit log in the same transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from temporalio import activity
-from web3.exceptions import TransactionNotFound
 
 from croupier.activities.failures import maps_business_failures
-from croupier.activities.movements import MovementOutcome, book, fee_paid_wei, hot_address
-from croupier.activities.signing import SignerSource
+from croupier.activities.movements import MovementOutcome, book
+from croupier.activities.refill_chains import RefillChain
 from croupier.chains.base import TxState
-from croupier.chains.ethereum.client import EthereumClient
 from croupier.core.money import Currency, parse_minor_units
 from croupier.core.settings import Settings
 from croupier.payments.errors import UnsupportedCurrency
 from croupier.sweeps import refills
-from croupier.sweeps.errors import NoHotWalletPolicy, RefillTransactionUnknown
-from croupier.sweeps.keys import NATIVE_CURRENCY, movement_id
-from croupier.sweeps.movements import MovementKind, cancel_movement
+from croupier.sweeps.errors import NoHotWalletPolicy
+from croupier.sweeps.keys import movement_id
+from croupier.sweeps.movements import MovementKind, cancel_movement, get_movement
 
 
 @dataclass(frozen=True)
@@ -88,11 +87,10 @@ class RefillEnd:
 
 class RefillActivities:
     def __init__(
-        self, engine: Engine, chain: EthereumClient, signer: SignerSource, settings: Settings
+        self, engine: Engine, chains: Mapping[str, RefillChain], settings: Settings
     ) -> None:
         self._engine = engine
-        self._chain = chain
-        self._signer = signer
+        self._chains = chains
         self._settings = settings
 
     @activity.defn(name="treasury.open_refill")
@@ -102,17 +100,15 @@ class RefillActivities:
         policy = self._settings.treasury_hot_wallets.get(currency.value)
         if policy is None or currency.chain != opening.chain:
             raise NoHotWalletPolicy(f"{currency} has no hot wallet limits or cold address")
-        if opening.chain != self._chain.chain:
-            # The transaction check and fee reading below are Ethereum's.
-            raise UnsupportedCurrency(f"refills of {currency} from cold are not supported yet")
+        chain = self._chain(opening.chain).treasury
         expiry = timedelta(seconds=self._settings.treasury_refill_expiry_s)
         new = refills.NewRefill(
             id=uuid.UUID(opening.refill_id),
             chain=opening.chain,
             currency=currency,
             amount=parse_minor_units(opening.amount),
-            cold_address=policy.cold_address,
-            hot_address=hot_address(self._signer, self._settings),
+            cold_address=chain.cold_address(policy.cold_address),
+            hot_address=chain.hot_address(),
             requested_by=opening.requested_by,
             reason=opening.reason,
             expires_at=opening.requested_at + expiry,
@@ -136,13 +132,7 @@ class RefillActivities:
         """Check the externally signed transaction on the node and hold it in the ledger."""
         refill_id = uuid.UUID(submitted.refill_id)
         record = refills.get_refill(self._engine, refill_id)
-        tx = self._observed(submitted.tx_hash)
-        token = None
-        if record.currency is not NATIVE_CURRENCY[record.chain]:
-            token = self._chain.token_address(record.currency)
-        refills.check_refill_transaction(
-            record, tx, chain_id=self._settings.eth_chain_id, token=token
-        )
+        tx = self._chain(record.chain).checked_transaction(record, submitted.tx_hash)
         accepted = refills.accept_transaction(
             self._engine,
             refill_id,
@@ -157,15 +147,18 @@ class RefillActivities:
     def refill_progress(self, refill_id: str) -> RefillProgress:
         record = refills.get_refill(self._engine, uuid.UUID(refill_id))
         assert record.tx_hash is not None, f"refill {refill_id} has no transaction yet"
-        status = self._chain.transaction_status(record.tx_hash)
+        chain = self._chain(record.chain)
+        status = chain.status(record.tx_hash)
         mined = status.block_number is not None
         if not status.is_final(self._settings.confirmations_for(record.currency)):
             return RefillProgress(mined, False, status.confirmations, None)
+        movement = movement_id(MovementKind.REFILL.value, record.chain, record.tx_hash)
+        held = get_movement(self._engine, movement).fee_reserved
         outcome = MovementOutcome(
-            movement_id(MovementKind.REFILL.value, record.chain, record.tx_hash),
+            movement,
             record.tx_hash,
             reverted=status.state is TxState.FAILED,
-            fee_paid=str(fee_paid_wei(self._chain, record.tx_hash)),
+            fee_paid=str(chain.fee_paid(record.tx_hash, held)),
         )
         return RefillProgress(mined, True, status.confirmations, outcome)
 
@@ -185,26 +178,11 @@ class RefillActivities:
         record = refills.set_refill_status(self._engine, refill_id, status, expected=record.status)
         return self._state(record)
 
-    def _observed(self, tx_hash: str) -> refills.RefillTransaction:
-        """The transaction as the node has it (mined or pending)."""
-        try:
-            tx = self._chain.web3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            raise RefillTransactionUnknown(
-                f"the node knows no transaction {tx_hash}: broadcast it first"
-            ) from None
-        max_fee = tx.get("maxFeePerGas", tx.get("gasPrice"))
-        assert max_fee is not None, f"transaction {tx_hash} names no fee"
-        return refills.RefillTransaction(
-            tx_hash=tx_hash.lower(),
-            chain_id=int(tx.get("chainId", self._settings.eth_chain_id)),
-            sender=tx["from"],
-            to=tx.get("to"),
-            value_wei=int(tx["value"]),
-            data=bytes(tx["input"]),
-            gas_limit=int(tx["gas"]),
-            max_fee_per_gas=int(max_fee),
-        )
+    def _chain(self, chain: str) -> RefillChain:
+        found = self._chains.get(chain)
+        if found is None:
+            raise UnsupportedCurrency(f"this worker refills no {chain} hot wallet")
+        return found
 
     def _state(self, record: refills.RefillRecord) -> RefillState:
         return RefillState(

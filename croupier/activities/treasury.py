@@ -175,9 +175,6 @@ class TreasuryActivities:
             movement = self._open_sweep(chain, order, currency, cold, amount)
             note += f"; sweeping {amount}" if movement else "; the ledger refused the hold"
         refill = refill_amount(position, limits)
-        if refill and not chain.refills_from_cold:
-            note += f"; below the floor by {refill}: refill it from cold by hand"
-            refill = 0
         return SweepStep(
             currency.value,
             None if movement is None else MovementView.of(movement),

@@ -33,11 +33,6 @@ class TreasuryChain(Protocol):
     @property
     def chain(self) -> str: ...
 
-    @property
-    def refills_from_cold(self) -> bool:
-        """Whether a Refill can check and follow this chain's cold-signed transaction."""
-        ...
-
     def hot_address(self) -> str: ...
 
     def cold_address(self, configured: str) -> str:
@@ -72,8 +67,6 @@ class _OnChain(Generic[ClientT]):
 
 
 class EthereumTreasury(_OnChain[EthereumClient]):
-    refills_from_cold = True
-
     def hot_address(self) -> str:
         return hot_address(self._signer, self._settings)
 
@@ -99,10 +92,6 @@ class EthereumTreasury(_OnChain[EthereumClient]):
 
 
 class BitcoinTreasury(_OnChain[BitcoinClient]):
-    # Not yet: a Bitcoin refill's transaction check (cold inputs, the exact payment to
-    # the hot address) is not written; operators refill the BTC hot wallet by hand.
-    refills_from_cold = False
-
     def hot_address(self) -> str:
         return self._signer.get().btc_address(
             self._settings.hot_wallet_index, self.client.network, account=HOT_WALLET_ACCOUNT

@@ -66,8 +66,9 @@ class RefillTransactionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tx_hash: str = Field(
-        pattern=r"^0x[0-9a-fA-F]{64}$",
-        description="the hash of the transfer from the cold address, signed offline and broadcast",
+        pattern=r"^(0x)?[0-9a-fA-F]{64}$",
+        description="the hash of the transfer from the cold address, signed offline and "
+        "broadcast: 0x and 64 hex digits on Ethereum, 64 hex digits (the txid) on Bitcoin",
     )
 
 

@@ -5,17 +5,20 @@ treasury staff approve it, someone signs the transfer offline and broadcasts it,
 transaction hash is submitted here. It is accepted only if it is exactly the approved
 transfer (from the cold address, to the hot address, the approved amount); it is then
 held in the ledger (``hot_wallet <- cold_wallet``, and the most its fee can be) until it
-is final at depth. Every staff action is written to the compliance audit log in the same
-transaction as its effect. At most one refill per currency is open at a time.
+is final at depth. Ethereum's check is here, Bitcoin's in ``croupier.sweeps.btc_refills``
+(there the fee is exact, not a bound). Every staff action is written to the compliance
+audit log in the same transaction as its effect. At most one refill per currency is open at a time.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -41,6 +44,18 @@ from croupier.sweeps.tables import refill_approvals, refill_requests
 REQUIRED_APPROVALS = 2
 SYSTEM_REQUESTER = "system:sweep"
 MAX_REASON_CHARS = 500
+# How each chain writes a transaction hash (either case; kept lowercase).
+_TX_HASH_FORMATS = {
+    "ethereum": re.compile(r"^0x[0-9a-fA-F]{64}$"),
+    "bitcoin": re.compile(r"^[0-9a-fA-F]{64}$"),
+}
+TX_HASH_DESCRIPTIONS = {"ethereum": "0x and 64 hex digits", "bitcoin": "64 hex digits (no 0x)"}
+
+
+def is_tx_hash(chain: str, text: str) -> bool:
+    """Whether ``text`` is written as ``chain`` writes a transaction hash."""
+    found = _TX_HASH_FORMATS.get(chain)
+    return found is not None and found.match(text) is not None
 
 
 class RefillStatus(StrEnum):
@@ -107,7 +122,7 @@ class NewRefill:
 
 @dataclass(frozen=True, slots=True)
 class RefillTransaction:
-    """A transaction as the node reports it, in the fields a refill is checked against."""
+    """An Ethereum transaction as the node reports it, in the fields a refill is checked against."""
 
     tx_hash: str
     chain_id: int
@@ -121,6 +136,18 @@ class RefillTransaction:
     @property
     def worst_fee(self) -> int:
         return self.gas_limit * self.max_fee_per_gas
+
+
+class SubmittedTransaction(Protocol):
+    """A checked refill transaction of any chain, as the ledger holds it."""
+
+    @property
+    def tx_hash(self) -> str: ...
+
+    @property
+    def worst_fee(self) -> int:
+        """The most it can cost the cold wallet in fees (held until it is final)."""
+        ...
 
 
 def open_refill(engine: Engine, new: NewRefill) -> RefillRecord:
@@ -216,7 +243,7 @@ def accept_transaction(
     engine: Engine,
     refill_id: uuid.UUID,
     staff_id: uuid.UUID,
-    tx: RefillTransaction,
+    tx: SubmittedTransaction,
     *,
     workflow_id: str,
 ) -> RefillRecord:
@@ -241,7 +268,9 @@ def accept_transaction(
         return record
 
 
-def refill_movement(record: RefillRecord, tx: RefillTransaction, workflow_id: str) -> NewMovement:
+def refill_movement(
+    record: RefillRecord, tx: SubmittedTransaction, workflow_id: str
+) -> NewMovement:
     """The movement a refill's transaction is booked as (its id names the hash)."""
     return NewMovement(
         id=movement_id(MovementKind.REFILL.value, record.chain, tx.tx_hash),

@@ -32,6 +32,7 @@ from croupier.activities.hot_wallet import HotWalletActivities
 from croupier.activities.maintenance import MaintenanceActivities
 from croupier.activities.monitoring import MonitoringActivities, chain_readers
 from croupier.activities.movements import MovementActivities
+from croupier.activities.refill_chains import BitcoinRefills, EthereumRefills, RefillChain
 from croupier.activities.refills import RefillActivities
 from croupier.activities.scanning import ScannedChain, ScannerActivities
 from croupier.activities.signing import SignerSource
@@ -240,14 +241,18 @@ def _treasury_activities(
     temporal: TemporalBridge,
 ) -> list[Callable[..., Any]]:
     eth_treasury = EthereumTreasury(ethereum, signer, deps.settings)
+    refill_chains: dict[str, RefillChain] = {
+        ethereum.chain: EthereumRefills(eth_treasury, deps.settings)
+    }
     btc = None
     if bitcoin is not None:
         btc_treasury = BitcoinTreasury(bitcoin, signer, deps.settings)
         btc = BitcoinConsolidation(deps.engine, btc_treasury, signer, deps.settings)
+        refill_chains[bitcoin.chain] = BitcoinRefills(btc_treasury)
     planning = TreasuryActivities(deps.engine, deps.settings, eth_treasury, btc)
     movements = MovementActivities(deps.engine, deps.settings, temporal)
     address_sends = AddressSendActivities(deps.engine, ethereum, signer, deps.settings, btc)
-    refills = RefillActivities(deps.engine, ethereum, signer, deps.settings)
+    refills = RefillActivities(deps.engine, refill_chains, deps.settings)
     return [
         planning.plan_sweeps,
         planning.plan_consolidation,

@@ -22,7 +22,6 @@ a transaction already in a block when the time is up is still followed to the en
 from __future__ import annotations
 
 import contextlib
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -49,7 +48,13 @@ with workflow.unsafe.imports_passed_through():
         RefillNotAwaitingApproval,
         RefillNotAwaitingTransaction,
     )
-    from croupier.sweeps.refills import MAX_REASON_CHARS, REQUIRED_APPROVALS, RefillStatus
+    from croupier.sweeps.refills import (
+        MAX_REASON_CHARS,
+        REQUIRED_APPROVALS,
+        TX_HASH_DESCRIPTIONS,
+        RefillStatus,
+        is_tx_hash,
+    )
     from croupier.workflows import search_attributes as keys
     from croupier.workflows.refusals import refusal, unwrap_activity_error
 
@@ -61,7 +66,6 @@ RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
-_TX_HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
 Status = RefillStatus
 A = TypeVar("A")
 R = TypeVar("R")
@@ -246,8 +250,10 @@ class RefillWorkflow:
                     f"refill {self._request.refill_id} is {self._view.status}"
                 )
             )
-        if not _TX_HASH_RE.match(submission.tx_hash) or not _is_uuid(submission.staff_id):
-            raise refusal(InvalidInput("a transaction hash is 0x and 64 hex digits"))
+        chain = self._request.chain
+        if not is_tx_hash(chain, submission.tx_hash) or not _is_uuid(submission.staff_id):
+            form = TX_HASH_DESCRIPTIONS.get(chain, "unknown")
+            raise refusal(InvalidInput(f"a {chain} transaction hash is {form}, with a staff id"))
 
     @workflow.query
     def view(self) -> RefillView:

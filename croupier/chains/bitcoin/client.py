@@ -35,8 +35,15 @@ from croupier.chains.base import (
     TxState,
     TxStatus,
 )
-from croupier.chains.bitcoin.addresses import p2wpkh_address, parse_address
-from croupier.chains.bitcoin.backend import BitcoinBackend, NodeBlock, NodeBlockHeader
+from croupier.chains.bitcoin.addresses import p2wpkh_address, parse_address, script_to_address
+from croupier.chains.bitcoin.backend import (
+    BitcoinBackend,
+    NodeBlock,
+    NodeBlockHeader,
+    NodeTransaction,
+    NodeTxOutput,
+    OutPoint,
+)
 from croupier.chains.bitcoin.coins import SpendPolicy, Utxo
 from croupier.chains.bitcoin.errors import AlreadyInChain
 from croupier.chains.bitcoin.fees import sat_vb_to_sat_kvb
@@ -198,6 +205,39 @@ class BitcoinClient:
             block_hash=header.hash,
             confirmations=header.confirmations,
         )
+
+    def transaction(self, txid: str) -> NodeTransaction | None:
+        """A transaction the node has (in the mempool or indexed), decoded; None if not."""
+        if not isinstance(txid, str) or not _TXID_RE.match(txid):
+            raise InvalidInput(f"a txid is 64 lowercase hex digits, got {txid!r}")
+        found = self._backend.raw_transaction(txid)
+        if found is None:
+            return None
+        tx = Transaction.parse_bytes(found.raw, network=self.network.params.bitcoinlib_name)
+        return NodeTransaction(
+            txid=txid,
+            is_coinbase=bool(tx.coinbase),
+            inputs=()
+            if tx.coinbase
+            else tuple(OutPoint(i.prev_txid.hex(), i.output_n_int) for i in tx.inputs),
+            outputs=tuple(
+                NodeTxOutput(
+                    n=n,
+                    value_sat=int(output.value),
+                    script_pubkey=bytes(output.lock_script),
+                    address=script_to_address(bytes(output.lock_script), self.network),
+                )
+                for n, output in enumerate(tx.outputs)
+            ),
+        )
+
+    def spent_output(self, point: OutPoint) -> NodeTxOutput | None:
+        """The output an input spends (read from the transaction that made it); None if
+        the node has no such transaction or it has no such output."""
+        made_by = self.transaction(point.txid)
+        if made_by is None or point.vout >= len(made_by.outputs):
+            return None
+        return made_by.outputs[point.vout]
 
     def balance(self, address: str, currency: Currency) -> int:
         """Confirmed balance of a watched address (``watch`` it first)."""

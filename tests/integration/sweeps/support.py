@@ -29,6 +29,7 @@ from croupier.chains.ethereum.tx import address_of
 from croupier.chains.keys import SigningKey
 from croupier.core.money import Currency
 from croupier.core.settings import HotWalletPolicy, Settings
+from croupier.identity.roles import Role
 from croupier.ledger import (
     AccountKind,
     TransferRequest,
@@ -48,6 +49,7 @@ from croupier.treasury.secret import Secret
 from croupier.treasury.signer import HDSigner
 from croupier.workers import devstack, registry
 from croupier.workers.worker import ACTIVITY_THREADS, build_worker
+from tests.integration.api.conftest import Api, bearer
 from tests.integration.payments.conftest import (
     CHAIN,
     ETH,
@@ -294,3 +296,18 @@ async def mining(stack: Chain, *, every_s: float = 0.1) -> AsyncIterator[None]:
         miner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await miner
+
+
+async def treasury_staff(api: Api, engine: Engine) -> tuple[dict[str, str], str]:
+    """A treasury staff member signed in through the API: (auth headers, staff id)."""
+    tokens = await api.staff(engine, Role.TREASURY)
+    headers = bearer(tokens["access_token"])
+    me = await api.client.get("/me", headers=headers)
+    return headers, str(me.json()["id"])
+
+
+async def post(api: Api, path: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
+    """A money-moving POST, each with a fresh ``Idempotency-Key``."""
+    return await api.client.post(
+        path, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+    )

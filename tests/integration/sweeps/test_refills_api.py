@@ -4,7 +4,6 @@ to its confirmations, and the books follow the chain on both wallets."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,9 +13,8 @@ from sqlalchemy import select
 from croupier.chains.ethereum.tx import address_of
 from croupier.compliance.tables import audit_log
 from croupier.core.money import Currency
-from croupier.identity.roles import Role
 from croupier.monitoring.wallets import check_wallets
-from tests.integration.api.conftest import Api, ApiFactory, bearer
+from tests.integration.api.conftest import Api, ApiFactory
 from tests.integration.api.conftest import api_factory as api_factory
 from tests.integration.api.conftest import api_settings as api_settings
 from tests.integration.payments.conftest import (
@@ -27,26 +25,13 @@ from tests.integration.payments.conftest import (
     send_eth,
     wait_mined,
 )
-from tests.integration.sweeps.support import TreasuryStack, mining
+from tests.integration.sweeps.support import TreasuryStack, mining, post, treasury_staff
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def api(api_factory: ApiFactory, treasury: TreasuryStack) -> AsyncIterator[Api]:
     async with api_factory(**treasury.overrides) as built:
         yield built
-
-
-async def treasury_staff(api: Api, stack: TreasuryStack) -> tuple[dict[str, str], str]:
-    tokens = await api.staff(stack.engine, Role.TREASURY)
-    headers = bearer(tokens["access_token"])
-    me = await api.client.get("/me", headers=headers)
-    return headers, str(me.json()["id"])
-
-
-async def post(api: Api, path: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
-    return await api.client.post(
-        path, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
-    )
 
 
 def audited_actions(stack: TreasuryStack, refill_id: str) -> list[tuple[str, str]]:
@@ -66,8 +51,8 @@ async def test_a_refill_takes_two_different_approvers_then_its_transaction_and_c
     stack.fund_cold(10 * ETH, Currency.ETH)
     hot_before = (stack.hot_ledger(Currency.ETH), stack.on_chain(stack.hot_address, Currency.ETH))
     (alice, alice_id), (bob, bob_id) = (
-        await treasury_staff(api, stack),
-        await treasury_staff(api, stack),
+        await treasury_staff(api, stack.engine),
+        await treasury_staff(api, stack.engine),
     )
     amount = 3 * ETH
 

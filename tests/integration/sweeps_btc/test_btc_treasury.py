@@ -6,18 +6,20 @@ target of 25: a sweep sends exactly the excess less the most its own transaction
 cost (``SWEEP_FEE_BOUND``: 10 inputs, two 34-byte outputs, at the 20 sat/vB cap), once,
 whatever the runs. Consolidation then moves the credited coins of two players' deposit
 addresses in one transaction and leaves a held deposit where it is. A refill from cold
-is not Bitcoin's yet: it is refused at once.
+takes two approvals and then exactly the cold-signed transaction the refill asked for.
 """
 
 from __future__ import annotations
 
+import random
 import uuid
+from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
-import pytest
+import pytest_asyncio
 from sqlalchemy import select
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowHandle
 
 from croupier.chains.bitcoin.coins import TxOut
 from croupier.core.money import Currency
@@ -32,8 +34,7 @@ from croupier.payments.errors import DepositNotFound
 from croupier.payments.keys import deposit_id
 from croupier.payments.states import DepositStatus
 from croupier.payments.tables import btc_hot_wallet_transactions
-from croupier.sweeps.keys import refill_workflow_id
-from croupier.sweeps.refills import SYSTEM_REQUESTER
+from croupier.sweeps.keys import movement_id
 from croupier.sweeps.tables import (
     treasury_btc_inputs,
     treasury_btc_transactions,
@@ -44,18 +45,23 @@ from croupier.workflows.consolidation import (
     ConsolidationResult,
     ConsolidationWorkflow,
 )
-from croupier.workflows.refill import RefillInput, RefillWorkflow
 from croupier.workflows.sweep import SweepInput, SweepResult, SweepWorkflow
+from tests.btc_simulator.wallets import PlayerWallet, fund, outsider_key
+from tests.integration.api.conftest import Api, ApiFactory
+from tests.integration.api.conftest import api_factory as api_factory
+from tests.integration.api.conftest import api_settings as api_settings
 from tests.integration.payments.conftest import (
     assert_ledger_whole,
     eventually,
     new_player,
     system_balance,
 )
-from tests.integration.payments_btc.conftest import BTC, CHAIN, BtcStack, fresh_address
-from tests.integration.sweeps.support import mining
+from tests.integration.payments_btc.conftest import BTC, CHAIN, BtcStack
+from tests.integration.sweeps.support import book_opening, mining, post, treasury_staff
 
-COLD_ADDRESS = fresh_address()
+# The cold wallet's key is the test's: it plays the offline signer of a refill.
+COLD_KEY = outsider_key(random.randrange(20_000, 30_000))
+COLD_ADDRESS = COLD_KEY.address
 SETTINGS = {
     "treasury_hot_wallets": {
         "BTC": HotWalletPolicy(cap="60", target="25", floor="5", cold_address=COLD_ADDRESS)
@@ -115,9 +121,13 @@ def signed_for_sweeps(stack: BtcStack) -> list[int]:
         ]
 
 
-def cold_ledger(stack: BtcStack) -> int:
+def cold_account(stack: BtcStack) -> int:
     spec = AccountSpec(AccountKind.COLD_WALLET, COLD_ADDRESS, Currency.BTC)
-    return balance(stack.engine, open_account(stack.engine, spec).id).posted
+    return open_account(stack.engine, spec).id
+
+
+def cold_ledger(stack: BtcStack) -> int:
+    return balance(stack.engine, cold_account(stack)).posted
 
 
 def hot(stack: BtcStack) -> tuple[int, int]:
@@ -273,26 +283,78 @@ async def test_btc_consolidation_moves_credited_coins_in_one_batch_and_leaves_he
     assert_ledger_whole(stack.engine)
 
 
-async def test_a_btc_refill_from_cold_is_refused_not_left_waiting(btc_stack: BtcStack) -> None:
-    refill_id = uuid.uuid4()
-    handle = await btc_stack.temporal.start_workflow(
-        RefillWorkflow.run,
-        RefillInput(
-            refill_id=str(refill_id),
-            chain=CHAIN,
-            currency="BTC",
-            amount=str(BTC),
-            requested_by=SYSTEM_REQUESTER,
-            reason="test: BTC refills are not Bitcoin's yet",
-        ),
-        id=refill_workflow_id(refill_id),
-        task_queue=btc_stack.task_queue,
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(api_factory: ApiFactory, btc_stack: BtcStack) -> AsyncIterator[Api]:
+    async with api_factory(**btc_stack.overrides) as built:
+        yield built
+
+
+def fund_cold(stack: BtcStack) -> None:
+    """A mature coin at the cold address, booked (with whatever a sweep sent there
+    before) as the cold wallet's opening balance: its ledger then follows the chain."""
+    fund(stack.chain, COLD_KEY.address)
+    unbooked = stack.received(COLD_ADDRESS) - cold_ledger(stack)
+    book_opening(stack.engine, cold_account(stack), unbooked, Currency.BTC)
+
+
+def refill_movement(stack: BtcStack, txid: str) -> tuple[str, int, int | None]:
+    with stack.engine.connect() as conn:
+        row = conn.execute(
+            select(treasury_movements).where(
+                treasury_movements.c.id == movement_id("refill", CHAIN, txid)
+            )
+        ).one()
+    return row.status, int(row.amount), None if row.fee_paid is None else int(row.fee_paid)
+
+
+async def test_a_btc_refill_takes_two_approvals_then_exactly_its_cold_transaction(
+    api: Api, btc_stack: BtcStack
+) -> None:
+    stack = btc_stack
+    fund_cold(stack)
+    cold_before, hot_before = stack.received(COLD_ADDRESS), hot(stack)
+    (alice, alice_id), (bob, bob_id) = (
+        await treasury_staff(api, stack.engine),
+        await treasury_staff(api, stack.engine),
     )
+    amount = 3 * BTC
 
-    with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await handle.execute_update(RefillWorkflow.opened)
-    view = await handle.result()
+    raised = await post(
+        api, "/admin/refills", alice, {"currency": "BTC", "amount": str(amount), "reason": "test"}
+    )
+    assert raised.status_code == 201, raised.text
+    refill = f"/admin/refills/{raised.json()['id']}"
+    await post(api, f"{refill}/approve", alice, {"reason": "payouts due"})
+    await post(api, f"{refill}/approve", bob, {"reason": "checked"})
 
-    cause = refused.value.cause
-    assert isinstance(cause, ApplicationError) and cause.type == "unsupported_currency"
-    assert view.status == "refused"
+    async def status(expected: str) -> dict[str, Any] | None:
+        view = (await api.client.get(refill, headers=alice)).json()
+        return view if view["status"] == expected else None
+
+    awaiting_tx = await eventually(lambda: status("awaiting_transaction"), what="two approvals")
+    not_from_cold = stack.payer.pay([TxOut(stack.hot_address, amount)])
+    from_stranger = await post(api, f"{refill}/tx", bob, {"tx_hash": not_from_cold.txid})
+    cold_wallet = PlayerWallet(COLD_KEY, stack.chain)
+    signed_offline = cold_wallet.pay([TxOut(stack.hot_address, amount)])
+    ethereum_form = await post(api, f"{refill}/tx", bob, {"tx_hash": "0x" + signed_offline.txid})
+    submitted = await post(api, f"{refill}/tx", bob, {"tx_hash": signed_offline.txid.upper()})
+    async with mining(stack):
+        done = await eventually(lambda: status("completed"), what="the refill confirmed")
+
+    assert awaiting_tx["approvals"] == [alice_id, bob_id]
+    assert from_stranger.status_code == 422, from_stranger.text
+    assert from_stranger.json()["type"] == "/problems/refill_transaction_mismatch"
+    assert ethereum_form.status_code == 422, ethereum_form.text
+    assert ethereum_form.json()["type"] == "/problems/invalid_input"
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["status"] == "confirming"
+    assert (done["tx_hash"], done["cold_address"]) == (signed_offline.txid, COLD_ADDRESS)
+    fee = signed_offline.fee_sat
+    assert refill_movement(stack, signed_offline.txid) == ("completed", amount, fee)
+    # Hot: the stranger's payment is the only coin the ledger did not book.
+    hot_after = hot(stack)
+    assert hot_after[0] - hot_before[0] == amount == hot_after[1] - hot_before[1] - amount
+    # Cold: paid the amount and the fee, its change came back; the ledger agrees.
+    assert cold_before - stack.received(COLD_ADDRESS) == amount + fee
+    assert cold_ledger(stack) == stack.received(COLD_ADDRESS)
+    assert_ledger_whole(stack.engine)
