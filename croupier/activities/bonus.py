@@ -17,7 +17,8 @@ from temporalio import activity
 
 from croupier.activities.failures import maps_business_failures
 from croupier.bonus import lifecycle
-from croupier.bonus.lifecycle import Ending, QualifyingDeposit
+from croupier.bonus.deposits import QualifyingDeposit
+from croupier.bonus.lifecycle import Ending
 from croupier.bonus.records import BonusRecord, BonusStatus, open_bonus
 from croupier.core.money import Currency, parse_minor_units
 

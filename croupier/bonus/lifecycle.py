@@ -16,13 +16,13 @@ Money paths:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Connection, update
 from sqlalchemy.exc import IntegrityError
 
+from croupier.bonus.deposits import QualifyingDeposit, credited_since_claim
 from croupier.bonus.errors import BonusNotOpen, WelcomeBonusTaken
 from croupier.bonus.offers import BonusKind, offer_named
 from croupier.bonus.records import BonusRecord, BonusStatus, get_bonus
@@ -35,6 +35,9 @@ from croupier.ledger.kinds import AccountKind, TransferType
 from croupier.ledger.posting import transfer
 from croupier.ledger.requests import TransferRequest
 
+# The unique index that lets a deposit qualify one deposit match (``0004_bonus_deposit_once``).
+_DEPOSIT_ONCE = "uq_bonuses_deposit_id"
+
 
 class Ending(StrEnum):
     """Why the workflow ends a bonus. Whatever it asks, a bonus whose wagering is
@@ -45,19 +48,14 @@ class Ending(StrEnum):
     EXPIRED = "expired"
 
 
-@dataclass(frozen=True, slots=True)
-class QualifyingDeposit:
-    deposit_id: str
-    amount: int
-    from_address: str | None
-
-
 def activate(
     bind: Bind, bonus_id: uuid.UUID, *, now: datetime, deposit: QualifyingDeposit | None = None
 ) -> BonusRecord:
     """Grant a pending bonus: move its amount from promotions to the player's bonus
-    account and start its expiry clock. A deposit match needs its deposit; one below
-    the offer's minimum leaves the bonus pending (a later deposit may qualify).
+    account and start its expiry clock. A deposit match needs its deposit: the one it
+    is given (signalled), else the first credited since the claim that no bonus took
+    (``credited_since_claim``). One below the offer's minimum, or one another bonus
+    already took, leaves the bonus pending (a later deposit may qualify).
 
     A welcome match whose deposit came from an address another welcome claim used is
     refused (``WelcomeBonusTaken``) and the bonus stays pending for the workflow to end.
@@ -66,10 +64,14 @@ def activate(
         bonus = get_bonus(conn, bonus_id, for_update=True)
         if bonus.status is not BonusStatus.PENDING:
             return bonus
+        if deposit is None and bonus.kind is BonusKind.DEPOSIT_MATCH:
+            deposit = credited_since_claim(conn, bonus)
         amount = _grant_amount(bonus, deposit)
         if amount == 0:
             return bonus
         if deposit is not None:
+            if not _take_deposit(conn, bonus_id, deposit):
+                return bonus
             _claim_deposit_address(conn, bonus_id, deposit)
         bonus_account = player_account(
             conn, str(bonus.user_id), AccountKind.PLAYER_BONUS, bonus.currency
@@ -83,7 +85,6 @@ def activate(
                 status=BonusStatus.ACTIVE.value,
                 amount=amount,
                 wagering_required=bonus.terms.requirement(amount),
-                deposit_id=None if deposit is None else deposit.deposit_id,
                 activated_at=now,
                 expires_at=now + timedelta(seconds=bonus.terms.expires_after_s),
             )
@@ -115,6 +116,23 @@ def _grant_amount(bonus: BonusRecord, deposit: QualifyingDeposit | None) -> int:
     if deposit.amount < offer.min_deposit(bonus.currency):
         return 0
     return deposit_match(deposit.amount, offer.match_percent, offer.amount(bonus.currency))
+
+
+def _take_deposit(conn: Connection, bonus_id: uuid.UUID, deposit: QualifyingDeposit) -> bool:
+    """Record the deposit on the bonus; False if another bonus already took it (its
+    unique index decides, so a deposit qualifies one match, whichever way it came)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                update(bonuses)
+                .where(bonuses.c.id == bonus_id)
+                .values(deposit_id=deposit.deposit_id)
+            )
+    except IntegrityError as error:
+        if _DEPOSIT_ONCE not in str(error.orig):
+            raise
+        return False
+    return True
 
 
 def _claim_deposit_address(

@@ -57,7 +57,7 @@ bonuses = Table(
     Column("max_conversion", MinorUnits),
     Column("game_weights", JSONB, nullable=False),
     Column("expires_after_s", Integer, nullable=False),
-    # The deposit that qualified a deposit match.
+    # The deposit that qualified a deposit match; a deposit qualifies one (unique, 0004).
     Column("deposit_id", Text),
     Column("claimed_at", DateTime(timezone=True), nullable=False),
     Column("activated_at", DateTime(timezone=True)),

@@ -2,8 +2,9 @@
 
 The API writes the claim (``croupier.bonus.claims``) and starts this workflow. It:
 
-1. grants the bonus: a free bet at once; a deposit match when the deposit workflow
-   signals a qualifying deposit (``deposit_credited``), or never if the claim's
+1. grants the bonus: a free bet at once; a deposit match at once if a qualifying
+   deposit was credited since the claim (its signal found no workflow yet), else when
+   the deposit workflow signals one (``deposit_credited``), or never if the claim's
    deposit window runs out first;
 2. tells the player's session (``bonus_started``), whose validator then refuses bets
    above the max bet and whose settlements spend cash first, then bonus, and count

@@ -14,16 +14,17 @@ from sqlalchemy import Engine, select
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from croupier.activities.bonus import BonusView
+from croupier.activities.bonus import BonusView, DepositCredited
 from croupier.bonus.claims import ClaimRequest, claim_bonus
 from croupier.bonus.offers import offer_named
+from croupier.bonus.records import get_bonus
 from croupier.bonus.tables import bonus_claims
 from croupier.core.money import Currency
 from croupier.ledger.accounts import player_account
 from croupier.ledger.balances import balance
 from croupier.ledger.kinds import AccountKind
 from croupier.payments.tables import deposits
-from croupier.workflows.bonus import BonusInput, BonusWorkflow, workflow_id
+from croupier.workflows.bonus import BonusInput, BonusWorkflow, Forfeit, workflow_id
 from croupier.workflows.deposit import DepositWorkflow, ReleaseRequest
 from croupier.workflows.withdrawal import CancelRequest, WithdrawalWorkflow
 from tests.integration.payments.conftest import (
@@ -51,8 +52,15 @@ OFFICER = "5b7c0a4e-9d1f-4c23-8e7a-2f6d4b1c9e30"
 async def claimed(
     env: WorkflowEnvironment, stack: PaymentsStack, player: uuid.UUID, offer: str
 ) -> BonusHandle:
-    """Claim ``offer`` for the player (as the API does) and start its workflow; the claim
-    is dated by the test server's clock, which the workflow's timers run on."""
+    """Claim ``offer`` for the player (as the API does) and start its workflow."""
+    return await started(env, stack, player, await claim(env, stack, player, offer))
+
+
+async def claim(
+    env: WorkflowEnvironment, stack: PaymentsStack, player: uuid.UUID, offer: str
+) -> str:
+    """Write the claim, dated by the test server's clock, which the workflow's timers
+    run on; its id."""
     bonus = claim_bonus(
         stack.engine,
         ClaimRequest(
@@ -65,7 +73,12 @@ async def claimed(
             game_weights=stack.settings.bonus_game_weights,
         ),
     )
-    bonus_id = str(bonus.id)
+    return str(bonus.id)
+
+
+async def started(
+    env: WorkflowEnvironment, stack: PaymentsStack, player: uuid.UUID, bonus_id: str
+) -> BonusHandle:
     return await env.client.start_workflow(
         BonusWorkflow.run,
         BonusInput(bonus_id=bonus_id, user_id=str(player), currency="ETH"),
@@ -104,6 +117,43 @@ def paid_from(engine: Engine, deposit_id: str) -> Any:
             select(deposits.c.from_address).where(deposits.c.id == deposit_id)
         ).scalar_one()
     return found.lower()
+
+
+async def test_a_deposit_credited_before_the_bonus_workflow_starts_is_matched_once(
+    time_skipping_env: WorkflowEnvironment,
+    skipping_stack: PaymentsStack,
+    record_history: Recorder,
+) -> None:
+    """The claim is written, the deposit is credited (its signal finds no workflow), and
+    only then the Bonus workflow starts: its activation takes the deposit; the same
+    deposit signalled again grants nothing more. First in the module: the claim and the
+    credit must be dated by clocks that time skipping has not pulled apart."""
+    stack = skipping_stack
+    player = new_player(stack.engine)
+    bonus_id = await claim(time_skipping_env, stack, player, "welcome-match")
+    amount = 4 * ETH // 10
+
+    deposit = await confirmed_deposit(stack, player, amount)
+    outcome = await deposit.result()
+    bonus = await started(time_skipping_env, stack, player, bonus_id)
+    granted = await shown(bonus, "active")
+    from_address = paid_from(stack.engine, deposit.id)
+    await bonus.signal(
+        BonusWorkflow.deposit_credited, DepositCredited(deposit.id, str(amount), from_address)
+    )
+    await bonus.signal(BonusWorkflow.forfeit, Forfeit("cancelled"))
+    ended = await bonus.result()
+
+    assert outcome.status == "credited"
+    assert granted.amount == str(amount)  # 100% of the deposit, under the cap
+    assert get_bonus(stack.engine, uuid.UUID(bonus_id)).deposit_id == deposit.id
+    assert claimed_from(stack.engine, bonus_id) == from_address
+    # Everything the bonus account ever held came back: one grant, not two.
+    assert (ended.status, ended.returned) == ("forfeited", str(amount))
+    assert bonus_balance(stack, player) == 0
+    assert cash(stack.engine, player, Currency.ETH).posted == amount
+    await record_history(deposit, "credited-before-bonus-started")
+    await record_history(bonus, "matched-deposit-credited-before-start")
 
 
 async def test_a_credited_deposit_grants_the_pending_match(

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import Engine
 
 from croupier.bonus.claims import ClaimRequest, claim_bonus
+from croupier.bonus.deposits import QualifyingDeposit
 from croupier.bonus.errors import BonusAlreadyOpen, BonusClaimCooldown, WelcomeBonusTaken
-from croupier.bonus.lifecycle import Ending, QualifyingDeposit, activate, finish
+from croupier.bonus.lifecycle import Ending, activate, finish
 from croupier.bonus.offers import offer_named
 from croupier.bonus.records import BonusStatus
 from croupier.core.errors import IdempotencyConflict
@@ -77,7 +78,7 @@ def test_a_welcome_match_is_refused_for_a_deposit_from_an_address_another_welcom
     now = datetime.now(UTC)
     first = claim_bonus(engine, _request(uuid.uuid4()))
     second = claim_bonus(engine, _request(uuid.uuid4()))
-    deposit = QualifyingDeposit("deposit-eth-a-0", 10**17, address)
+    deposit = QualifyingDeposit(f"deposit-eth-{uuid.uuid4().hex}-0", 10**17, address)
     granted = activate(engine, first.id, now=now, deposit=deposit)
 
     with pytest.raises(WelcomeBonusTaken, match="address"):
@@ -86,6 +87,30 @@ def test_a_welcome_match_is_refused_for_a_deposit_from_an_address_another_welcom
     assert (granted.status, granted.amount) == (BonusStatus.ACTIVE, 10**17)
     assert granted.wagering_required == 30 * 10**17
     assert finish(engine, second.id, Ending.FORFEITED, now=now).status is BonusStatus.FORFEITED
+
+
+def test_a_deposit_qualifies_one_match_whichever_way_it_arrives(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    first = claim_bonus(engine, _request(uuid.uuid4()))
+    second = claim_bonus(engine, _request(uuid.uuid4()))
+    deposit = QualifyingDeposit(f"deposit-eth-{uuid.uuid4().hex}-0", 10**17, None)
+    granted = activate(engine, first.id, now=now, deposit=deposit)
+
+    again = activate(
+        engine, first.id, now=now, deposit=QualifyingDeposit(deposit.deposit_id, 10**18, None)
+    )
+    taken = activate(engine, second.id, now=now, deposit=deposit)
+    other = QualifyingDeposit(f"deposit-eth-{uuid.uuid4().hex}-0", 2 * 10**17, None)
+    later = activate(engine, second.id, now=now, deposit=other)
+
+    assert (granted.amount, granted.deposit_id) == (10**17, deposit.deposit_id)
+    assert again == granted
+    assert (taken.status, taken.deposit_id) == (BonusStatus.PENDING, None)
+    assert (later.status, later.amount, later.deposit_id) == (
+        BonusStatus.ACTIVE,
+        2 * 10**17,
+        other.deposit_id,
+    )
 
 
 def test_a_deposit_below_the_minimum_does_not_qualify(engine: Engine) -> None:
