@@ -78,6 +78,7 @@ class BitcoinConsolidation:
             max_addresses=self._settings.treasury_consolidation_batch_addresses,
             max_coins=self._client.policy.max_inputs,
         )
+        coins = self._unspent_on_chain(coins)
         if not coins:
             return [], "no deposit address holds the minimum"
         try:
@@ -91,6 +92,22 @@ class BitcoinConsolidation:
             return [], f"the ledger refused the hold ({error})"
         total = sum(m.amount for m in opened)
         return opened, f"batch of {len(opened)} address(es) moving {total} sat opened"
+
+    def _unspent_on_chain(self, coins: list[DepositCoin]) -> list[DepositCoin]:
+        """The recorded coins the node still lists unspent and confirmed. A credited coin
+        the node does not know (spent by someone else, or gone with a node that was
+        reset) would make a batch no node accepts, stuck for good; it is left out, and
+        reconciliation's deposit-address check raises the alarm for it."""
+        listed = self._client.utxos(sorted({coin.address for coin in coins}))
+        unspent = {OutPoint(u.txid, u.vout) for u in listed if u.confirmations >= 1}
+        missing = [coin for coin in coins if coin.outpoint not in unspent]
+        if missing:
+            activity.logger.warning(
+                "%d credited deposit coin(s) not unspent on the node, left out: %s",
+                len(missing),
+                ", ".join(f"{c.outpoint.txid}:{c.outpoint.vout}" for c in missing[:5]),
+            )
+        return [coin for coin in coins if coin.outpoint in unspent]
 
     def _open_batch(
         self, run_key: str, round_number: int, coins: list[DepositCoin]

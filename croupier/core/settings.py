@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     )
     btc_dust_threshold_sat: int = Field(default=546, ge=294, le=100_000)
     btc_max_inputs: int = Field(default=100, ge=1, le=500)
+    # Unix time from which the worker's start-up import of the BTC cold address rescans
+    # the chain (0: genesis). Set it to just before the cold address's first coin.
+    btc_cold_rescan_from: int = Field(default=0, ge=0)
 
     # Key custody (croupier.treasury). The HD master seed lives in a local encrypted
     # keystore (data_dir/keystore.json, unlocked by the passphrase) or in Vault KV v2.

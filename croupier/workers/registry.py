@@ -47,6 +47,7 @@ from croupier.core.clock import SystemClock
 from croupier.core.settings import Settings
 from croupier.payments.rules import PaymentRules
 from croupier.treasury.keystore import KeyStore, keystore_from_settings
+from croupier.workers.btc_watch import watch_cold_addresses
 from croupier.workflows.bonus import BonusWorkflow
 from croupier.workflows.bonus_rewards import BonusRewardsWorkflow
 from croupier.workflows.consolidation import ConsolidationWorkflow
@@ -174,8 +175,10 @@ def _payments_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     temporal = TemporalBridge(deps.temporal)
     rules = PaymentRules(deps.settings)
     bitcoin = _bitcoin(deps)
+    if bitcoin is not None:
+        watch_cold_addresses(bitcoin, deps.settings)  # the cold check reads the node wallet
     chains = _scanned_chains(deps.settings, ethereum, bitcoin)
-    addresses = AddressActivities(deps.engine, signer, deps.settings)
+    addresses = AddressActivities(deps.engine, signer, deps.settings, bitcoin)
     scanner = ScannerActivities(deps.engine, chains, deps.settings, temporal)
     deposits = DepositActivities(
         deps.engine,

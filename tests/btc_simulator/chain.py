@@ -73,6 +73,7 @@ INITIAL_SUBSIDY_SAT = 50 * 100_000_000
 MAX_REPLACEMENT_EVICTIONS = 100
 MAX_MONEY_SAT = 21_000_000 * 100_000_000
 BLOCK_SPACING_S = 600
+RESCAN_TIMESTAMP_WINDOW_S = 2 * 60 * 60  # Core's TIMESTAMP_WINDOW
 MAX_BIP125_SEQUENCE = 0xFFFF_FFFD
 BLOCK_VERSION = 0x2000_0000
 
@@ -156,7 +157,9 @@ class RegtestSimulator:
         self._mempool: dict[str, MempoolEntry] = {}  # insertion order is topological
         self._mempool_spent: dict[OutPoint, str] = {}
         self._txindex: dict[str, str] = {}  # txid -> hash of the last block that held it
-        self._watched: set[str] = set()
+        # Watched address -> the lowest height whose coins the wallet knows of: an
+        # import without rescan only learns of blocks connected after it.
+        self._watched: dict[str, int] = {}
         self._blocks_mined = 0
         self._connect_genesis()
 
@@ -222,23 +225,48 @@ class RegtestSimulator:
     def mempool_min_fee(self) -> int:
         return self.min_relay_fee_sat_kvb
 
-    def watch_addresses(self, addresses: Sequence[str]) -> None:
+    def watch_addresses(self, addresses: Sequence[str], *, rescan_from: int | None = None) -> None:
         with self._lock:
+            first = self._rescan_height(rescan_from)
             for address in addresses:
                 address_to_script(address)  # refuses what is not a regtest address
-                self._watched.add(address)
+                self._watched[address] = min(first, self._watched.get(address, first))
+
+    def _rescan_height(self, rescan_from: int | None) -> int:
+        """The first block an import sees: the next one for ``"now"``, else the first
+        whose time is within Core's two-hour ``TIMESTAMP_WINDOW`` of ``rescan_from``.
+
+        Mempool transactions are seen whenever they arrived (Core sees those arriving
+        after the import; ones already pending at import time are a leniency here)."""
+        if rescan_from is None:
+            return self.block_count() + 1
+        earliest = rescan_from - RESCAN_TIMESTAMP_WINDOW_S
+        heights = (b.height for b in self._active if b.time >= earliest)
+        return next(heights, self.block_count() + 1)
 
     def list_unspent(
         self, addresses: Sequence[str], *, min_confirmations: int, limit: int
     ) -> tuple[Unspent, ...]:
         with self._lock:
-            wanted = {a for a in addresses if a in self._watched}
+            return self._unspent(
+                {a: self._watched[a] for a in addresses if a in self._watched},
+                min_confirmations,
+                limit,
+            )
+
+    def _unspent(
+        self, seen_from: dict[str, int], min_confirmations: int, limit: int
+    ) -> tuple[Unspent, ...]:
+        """Unspent outputs at ``seen_from``'s addresses, each from the height given."""
+        with self._lock:
             tip = self.block_count()
             found = []
             for outpoint, coin in self._wallet_coins():
                 address = script_to_address(coin.script)
-                if address not in wanted or outpoint in self._mempool_spent:
+                if address not in seen_from or outpoint in self._mempool_spent:
                     continue
+                if 0 <= coin.height < seen_from[address]:
+                    continue  # mined before the import, and no rescan reached it
                 depth = 0 if coin.height < 0 else tip - coin.height + 1
                 if depth < min_confirmations or (
                     coin.is_coinbase and depth < WALLET_COINBASE_DEPTH
@@ -304,6 +332,15 @@ class RegtestSimulator:
     def is_confirmed_unspent(self, txid: str, vout: int) -> bool:
         with self._lock:
             return OutPoint(txid, vout) in self._utxos
+
+    def coins_of(self, address: str, *, min_confirmations: int = 1) -> tuple[Unspent, ...]:
+        """The spendable coins at ``address``, whether or not the node's wallet watches it:
+        the chain as a test (or a player's own wallet) sees it, not as croupier's does."""
+        return self._unspent({address: 0}, min_confirmations, 10**9)
+
+    def confirmed_balance(self, address: str) -> int:
+        """What ``address`` holds in spendable confirmed coins (``coins_of``)."""
+        return sum(entry.value_sat for entry in self.coins_of(address))
 
     def tip_time(self) -> int:
         with self._lock:

@@ -229,7 +229,11 @@ class SimulatorRpc:
             return _import_error(
                 RPC_INVALID_ADDRESS_OR_KEY, f"addr(): Address {address} is not valid"
             )
-        self.chain.watch_addresses([address])
+        timestamp = request.get("timestamp")
+        if timestamp != "now" and not (isinstance(timestamp, int) and timestamp >= 0):
+            return _import_error(RPC_INVALID_PARAMETER, "Missing required timestamp field for key")
+        rescan_from = None if timestamp == "now" else timestamp
+        self.chain.watch_addresses([address], rescan_from=rescan_from)
         return {"success": True}
 
     def listunspent(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from croupier.chains.bitcoin.addresses import Bip84Key, derive_bip84
-from croupier.chains.bitcoin.backend import BitcoinBackend
 from croupier.chains.bitcoin.coins import SpendPolicy, TxOut, Utxo, plan_spend
 from croupier.chains.bitcoin.fees import FeeTarget
 from croupier.chains.bitcoin.network import BtcNetwork
@@ -69,13 +68,12 @@ class PlayerWallet:
     """A player's own wallet: one key, spending its coins with croupier's planner."""
 
     key: Bip84Key
-    backend: BitcoinBackend
-
-    def __post_init__(self) -> None:
-        self.backend.watch_addresses([self.key.address])
+    # The chain itself, not croupier's node wallet: a player's wallet is not the casino's
+    # node, so paying from it must import nothing there.
+    backend: RegtestSimulator
 
     def coins(self) -> list[Utxo]:
-        unspent = self.backend.list_unspent([self.key.address], min_confirmations=1, limit=1000)
+        unspent = self.backend.coins_of(self.key.address)
         return [Utxo(u.txid, u.vout, u.value_sat, u.address, u.confirmations) for u in unspent]
 
     def pay(

@@ -146,8 +146,14 @@ class BitcoinBackend(Protocol):
         """``getmempoolinfo``'s ``mempoolminfee`` in sat/kvB: below it nothing is accepted."""
         ...
 
-    def watch_addresses(self, addresses: Sequence[str]) -> None:
-        """``importdescriptors`` of ``addr(...)`` into the watch-only wallet (idempotent)."""
+    def watch_addresses(self, addresses: Sequence[str], *, rescan_from: int | None = None) -> None:
+        """``importdescriptors`` of ``addr(...)`` into the watch-only wallet (idempotent).
+
+        ``rescan_from`` None is ``"timestamp": "now"``: no rescan, so only coins in blocks
+        (and mempool transactions) arriving after the import are seen; right for an
+        address never shown to anyone. A unix time rescans the blocks from then (0: from
+        genesis) so coins the address already holds are seen too.
+        """
         ...
 
     def list_unspent(

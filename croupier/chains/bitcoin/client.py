@@ -283,9 +283,12 @@ class BitcoinClient:
 
     # -- the wallet's coins ------------------------------------------------------------
 
-    def watch(self, addresses: Sequence[str]) -> None:
-        """Have the node's watch-only wallet track ``addresses`` (before coins arrive)."""
-        self._backend.watch_addresses([parse_address(a, self.network).text for a in addresses])
+    def watch(self, addresses: Sequence[str], *, rescan_from: int | None = None) -> None:
+        """Have the node's watch-only wallet track ``addresses``: from now on (before
+        coins arrive), or with ``rescan_from`` (unix time) also the coins they got since."""
+        self._backend.watch_addresses(
+            [parse_address(a, self.network).text for a in addresses], rescan_from=rescan_from
+        )
 
     def utxos(self, addresses: Sequence[str]) -> tuple[Utxo, ...]:
         """The unspent outputs at watched ``addresses``, confirmed and in the mempool.

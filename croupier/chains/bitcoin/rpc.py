@@ -200,11 +200,12 @@ class BitcoindRpc:
 
     # -- watch-only wallet -----------------------------------------------------------
 
-    def watch_addresses(self, addresses: Sequence[str]) -> None:
+    def watch_addresses(self, addresses: Sequence[str], *, rescan_from: int | None = None) -> None:
+        timestamp: int | str = "now" if rescan_from is None else rescan_from
         for start in range(0, len(addresses), MAX_IMPORT_BATCH):
             batch = addresses[start : start + MAX_IMPORT_BATCH]
             requests = [
-                {"desc": descriptor_checksum(f"addr({address})"), "timestamp": "now"}
+                {"desc": descriptor_checksum(f"addr({address})"), "timestamp": timestamp}
                 for address in batch
             ]
             results = self._wallet_call("importdescriptors", [requests])

@@ -34,7 +34,6 @@ from croupier.core.money import Currency
 from croupier.core.settings import Settings
 from croupier.ledger import AccountKind
 from croupier.ledger.schema import transfers
-from croupier.payments.addresses import assign_deposit_address
 from croupier.payments.keys import (
     scanner_workflow_id,
     sender_workflow_id,
@@ -95,10 +94,10 @@ class BtcStack:
     hot_address: str
     payer: PlayerWallet
 
-    def deposit_address(self, user_id: uuid.UUID) -> str:
-        assigned = assign_deposit_address(
-            self.engine, user_id, CHAIN, lambda index: self.signer.btc_address(index, NETWORK)
-        )
+    async def deposit_address(self, user_id: uuid.UUID) -> str:
+        """The player's address as production issues it: through the worker, which
+        imports it into the node's watch-only wallet."""
+        assigned = await self.payments().deposit_address(user_id, CHAIN)
         return assigned.address
 
     def mine(self, blocks: int = 1, *, include: list[str] | None = None) -> list[str]:
@@ -112,9 +111,9 @@ class BtcStack:
         return PaymentsClient(self.temporal, self.task_queue)
 
     def received(self, address: str) -> int:
-        """What ``address`` holds confirmed on chain (watched first, as the node needs)."""
-        self.client.watch([address])
-        return self.client.balance(address, Currency.BTC)
+        """What ``address`` holds confirmed on chain, read off the chain itself: importing
+        it here would hide a missing import in the code under test."""
+        return self.chain.confirmed_balance(address)
 
 
 def btc_overrides(rpc_url: str, **overrides: Any) -> dict[str, Any]:
@@ -172,7 +171,8 @@ async def btc_stack(
     )
     payer = PlayerWallet(outsider_key(random.randrange(100, 10_000)), chain)
     fund_wallets(chain, payer.key.address, hot_address)
-    client.watch([hot_address])
+    # Funded before any sender imports it: the operator's import with a rescan.
+    client.watch([hot_address], rescan_from=0)
     record_hot_wallet_funding(engine, client.balance(hot_address, Currency.BTC), Currency.BTC)
     deps = registry.WorkerDeps(
         settings=module,

@@ -53,10 +53,10 @@ def ledger_postings(stack: BtcStack, transfer_id: str) -> int:
         )
 
 
-def deposit(stack: BtcStack, user_id: uuid.UUID, amount_sat: int) -> str:
+async def deposit(stack: BtcStack, user_id: uuid.UUID, amount_sat: int) -> str:
     """The payer sends ``amount_sat`` to the player's deposit address (output 0); returns
     the deposit's key, ``deposit-btc-<txid>-0``."""
-    sent = stack.payer.pay([TxOut(stack.deposit_address(user_id), amount_sat)])
+    sent = stack.payer.pay([TxOut(await stack.deposit_address(user_id), amount_sat)])
     return deposit_id(CHAIN, sent.txid, 0)
 
 
@@ -65,7 +65,7 @@ async def test_a_btc_deposit_is_credited_after_three_confirmations_and_not_befor
 ) -> None:
     stack = scanner
     player = new_player(stack.engine)
-    key = deposit(stack, player, BTC // 100)
+    key = await deposit(stack, player, BTC // 100)
     stack.mine(1)
 
     await eventually(partial(at_confirmations, stack, key, 1), what="the deposit at 1 conf")
@@ -94,8 +94,8 @@ async def test_two_outputs_of_one_transaction_to_two_players_are_two_deposits(
     first, second = new_player(stack.engine), new_player(stack.engine)
     sent = stack.payer.pay(
         [
-            TxOut(stack.deposit_address(first), 300_000),
-            TxOut(stack.deposit_address(second), 500_000),
+            TxOut(await stack.deposit_address(first), 300_000),
+            TxOut(await stack.deposit_address(second), 500_000),
         ]
     )
     stack.mine(CONFIRMATIONS)
@@ -115,8 +115,8 @@ async def test_a_btc_reorg_never_credits_the_orphan_and_credits_the_remined_depo
     stack = scanner
     kept_player, lost_player = new_player(stack.engine), new_player(stack.engine)
     stack.mine(depth)  # enough history below the deposits for a reorg this deep
-    kept = deposit(stack, kept_player, BTC // 200)
-    lost = deposit(stack, lost_player, BTC // 200)
+    kept = await deposit(stack, kept_player, BTC // 200)
+    lost = await deposit(stack, lost_player, BTC // 200)
     stack.mine(1)
     waiting_depth = min(depth, CONFIRMATIONS - 1)  # still short of N when the reorg hits
     if waiting_depth > 1:

@@ -82,6 +82,8 @@ async def test_a_worker_killed_after_broadcasting_a_btc_withdrawal_pays_it_exact
     hot_address = stack.signer.btc_address(hot_index, NETWORK, account=HOT_WALLET_ACCOUNT)
     stack.chain.mine(1, hot_address)
     stack.mine(COINBASE_MATURITY)
+    # Funded before any sender imports it: the operator's import with a rescan.
+    stack.client.watch([hot_address], rescan_from=0)
     record_hot_wallet_funding(stack.engine, stack.received(hot_address), Currency.BTC)
     player = new_player(stack.engine)
     credit_player(stack.engine, player, BTC // 50, Currency.BTC)

@@ -139,7 +139,6 @@ def hot(stack: BtcStack) -> tuple[int, int]:
 async def test_a_btc_sweep_moves_exactly_the_excess_once_across_runs(btc_stack: BtcStack) -> None:
     stack = btc_stack
     ledger_before, chain_before = hot(stack)
-    stack.client.watch([COLD_ADDRESS])
     excess = chain_before - 25 * BTC - SWEEP_FEE_BOUND
 
     first = await start_sweep(stack)
@@ -224,7 +223,7 @@ async def test_btc_consolidation_moves_credited_coins_in_one_batch_and_leaves_he
 ) -> None:
     stack = scanner
     alice, bob, carol = (new_player(stack.engine) for _ in range(3))
-    addresses = [stack.deposit_address(p) for p in (alice, bob, carol)]
+    addresses = [await stack.deposit_address(p) for p in (alice, bob, carol)]
     # Carol's 0.06 BTC is above an unverified player's daily deposit limit (0.05): held.
     paid = [(addresses[0], BTC // 100), (addresses[0], BTC // 100), (addresses[1], 3 * BTC // 200)]
     paid.append((addresses[2], 6 * BTC // 100))
@@ -272,7 +271,6 @@ async def test_btc_consolidation_moves_credited_coins_in_one_batch_and_leaves_he
     # is unbooked (held), and the chain agrees with each.
     with stack.engine.connect() as conn:
         records = address_holdings(conn, CHAIN, addresses)
-    stack.client.watch(addresses)
     for address in addresses:
         holdings = records[address, Currency.BTC]
         on_chain = stack.client.balance(address, Currency.BTC)

@@ -89,7 +89,7 @@ def test_a_sweep_signs_each_input_with_its_own_addresss_key(
     player.pay([TxOut(deposit_key(0).address, 300_000), TxOut(deposit_key(1).address, 400_000)])
     chain.mine(1, outsider_key(0).address)
     deposits = [deposit_key(0).address, deposit_key(1).address]
-    client.watch(deposits)
+    client.watch(deposits, rescan_from=0)  # the coins arrived before the import
     plan = plan_sweep(client.utxos(deposits), hot_address, target=FeeTarget(1000), policy=POLICY)
     keys = [deposit_key(1).signing_key, deposit_key(0).signing_key, hot_key().signing_key]
     signed = sign_spend(plan, keys, NETWORK)

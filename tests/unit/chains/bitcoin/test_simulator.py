@@ -379,7 +379,7 @@ def test_listunspent_sees_only_watched_spendable_outputs(chain: RegtestSimulator
     txid = mature_coinbase(chain, ALICE)
     chain.mine(1, ALICE.address)  # an immature coinbase: not listed
     assert chain.list_unspent([ALICE.address], min_confirmations=0, limit=10) == ()
-    chain.watch_addresses([ALICE.address])
+    chain.watch_addresses([ALICE.address], rescan_from=0)
     listed = chain.list_unspent([ALICE.address], min_confirmations=0, limit=10)
     assert [(u.txid, u.value_sat) for u in listed] == [(txid, COINBASE_SAT)]
     send(
@@ -389,3 +389,33 @@ def test_listunspent_sees_only_watched_spendable_outputs(chain: RegtestSimulator
     pending = chain.list_unspent([ALICE.address], min_confirmations=0, limit=10)
     assert [(u.value_sat, u.confirmations) for u in pending] == [(COINBASE_SAT - 5000, 0)]
     assert chain.list_unspent([ALICE.address], min_confirmations=1, limit=10) == ()
+
+
+def test_an_import_without_rescan_sees_only_coins_mined_after_it(
+    chain: RegtestSimulator,
+) -> None:
+    before = mature_coinbase(chain, ALICE)
+    chain.watch_addresses([ALICE.address])  # "timestamp": "now"
+    assert chain.list_unspent([ALICE.address], min_confirmations=0, limit=10) == ()
+    assert chain.confirmed_balance(ALICE.address) == COINBASE_SAT  # the chain has it
+    after = send(
+        chain,
+        raw_spend([(before, 0, COINBASE_SAT, ALICE)], [(script_of(ALICE), COINBASE_SAT - 5000)]),
+    )
+    chain.mine(1, miner_address())
+    listed = chain.list_unspent([ALICE.address], min_confirmations=1, limit=10)
+    assert [(u.txid, u.value_sat) for u in listed] == [(after, COINBASE_SAT - 5000)]
+
+
+def test_a_rescan_from_a_time_sees_the_blocks_from_then_and_reimporting_never_forgets(
+    chain: RegtestSimulator,
+) -> None:
+    old = mature_coinbase(chain, ALICE)
+    chain.mine(30, miner_address())  # five hours later
+    chain.watch_addresses([ALICE.address], rescan_from=chain.tip_time())
+    assert chain.list_unspent([ALICE.address], min_confirmations=1, limit=10) == ()
+    chain.watch_addresses([ALICE.address], rescan_from=0)
+    [seen] = chain.list_unspent([ALICE.address], min_confirmations=1, limit=10)
+    chain.watch_addresses([ALICE.address])  # importing again, "now", is harmless
+    assert chain.list_unspent([ALICE.address], min_confirmations=1, limit=10) == (seen,)
+    assert seen.txid == old
