@@ -1,6 +1,6 @@
 """What every chain family offers the rest of Croupier: the ``ChainClient`` protocol.
 
-Ethereum implements it now, Bitcoin later, so the records here are chain-neutral:
+Ethereum and Bitcoin implement it, so the records here are chain-neutral:
 hashes and addresses are the chain's own text forms, amounts are ``int`` minor units
 of a ``Currency``, and nothing here imports web3. Activities call these methods from a
 worker thread; every method is synchronous and bounded (a scan covers at most
@@ -41,7 +41,7 @@ class IncomingTransfer:
 
     ``log_index`` is the transfer's position inside its transaction's block: the EVM log
     index for a token transfer, ``NATIVE_TRANSFER_LOG_INDEX`` (-1) for native ETH, and
-    (for Bitcoin, later) the output index. ``(chain, tx_hash, log_index)`` identifies a
+    (for Bitcoin) the output index. ``(chain, tx_hash, log_index)`` identifies a
     deposit; ``block_hash`` pins the block it was seen in, so a reorg that moves it is
     visible to whoever remembers the transfer.
     """
@@ -107,7 +107,7 @@ class FeeEstimate:
     """Current fee market in the chain's minor units per fee unit.
 
     Ethereum: ``base_fee`` is the next block's base fee and ``priority_fee`` the node's
-    suggested tip, both in wei per gas. Bitcoin (later): ``base_fee`` is the feerate in
+    suggested tip, both in wei per gas. Bitcoin: ``base_fee`` is the feerate in
     satoshi per 1000 virtual bytes and ``priority_fee`` is 0.
     """
 

@@ -15,7 +15,7 @@ from croupier.chains.ethereum.client import EthereumClient
 from croupier.core.settings import Settings
 from croupier.ledger import AccountKind, TransferType
 from croupier.workers import registry
-from croupier.workers.worker import build_worker
+from croupier.workers.worker import ACTIVITY_THREADS, build_worker
 from croupier.workflows.reconciliation import ReconciliationInput, ReconciliationWorkflow
 from tests.integration.monitoring.conftest import ETH, Corner, fresh_address, pay_on_chain
 
@@ -29,7 +29,7 @@ async def anvil_worker(
     deps = registry.WorkerDeps(
         settings=settings, engine=engine, temporal=temporal_client, ethereum=eth_client
     )
-    with ThreadPoolExecutor(max_workers=4) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with build_worker(temporal_client, queue, deps, executor):
             yield queue
 

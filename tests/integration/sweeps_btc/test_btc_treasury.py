@@ -239,6 +239,7 @@ async def test_btc_consolidation_moves_credited_coins_in_one_batch_and_leaves_he
     )
     hot_before = hot(stack)
     in_flight_before, fees_before = in_flight_ledger(stack)
+    gap_before = books_gap(stack)
 
     result = await consolidate(stack)
     again = await consolidate(stack)
@@ -277,8 +278,22 @@ async def test_btc_consolidation_moves_credited_coins_in_one_batch_and_leaves_he
         assert holdings.low <= on_chain <= holdings.high, (address, holdings, on_chain)
     assert records[addresses[0], Currency.BTC].booked == 0
     assert records[addresses[2], Currency.BTC].unbooked == 6 * BTC // 100
-    assert all(check.matches for check in check_deposit_books(stack.engine, [CHAIN]))
+    assert books_gap(stack) == gap_before
     assert_ledger_whole(stack.engine)
+
+
+def books_gap(stack: BtcStack) -> tuple[int, int, int]:
+    """How far the ledger's BTC deposits-in-flight account is from the deposit records
+    (posted, leaving, arriving). Other modules' setup credits players straight from that
+    account in the session's shared database, so the gap need not be zero here; a
+    consolidation must move ledger and records together, leaving it unchanged."""
+    (check,) = (c for c in check_deposit_books(stack.engine, [CHAIN]) if c.currency is Currency.BTC)
+    records = check.records
+    return (
+        check.posted - records.booked,
+        check.pending_out - records.leaving,
+        check.pending_in - records.arriving,
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
