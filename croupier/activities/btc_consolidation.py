@@ -100,6 +100,7 @@ class BitcoinConsolidation:
         reconciliation's deposit-address check raises the alarm for it."""
         listed = self._client.utxos(sorted({coin.address for coin in coins}))
         unspent = {OutPoint(u.txid, u.vout) for u in listed if u.confirmations >= 1}
+        kept = [coin for coin in coins if coin.outpoint in unspent]
         missing = [coin for coin in coins if coin.outpoint not in unspent]
         if missing:
             activity.logger.warning(
@@ -107,7 +108,7 @@ class BitcoinConsolidation:
                 len(missing),
                 ", ".join(f"{c.outpoint.txid}:{c.outpoint.vout}" for c in missing[:5]),
             )
-        return [coin for coin in coins if coin.outpoint in unspent]
+        return kept
 
     def _open_batch(
         self, run_key: str, round_number: int, coins: list[DepositCoin]

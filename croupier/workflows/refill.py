@@ -207,12 +207,13 @@ class RefillWorkflow:
             raise refusal(refused)
 
     def _approval_refusal(self, decision: RefillDecision) -> CroupierError | None:
-        staff_id = _cleaned(decision).staff_id
+        cleaned = _cleaned(decision)
+        staff_id = cleaned.staff_id
         if self._view.status not in ("requested", Status.AWAITING_APPROVAL):
             return RefillNotAwaitingApproval(
                 f"refill {self._request.refill_id} is {self._view.status}"
             )
-        if not _cleaned(decision).reason or not _is_uuid(staff_id):
+        if not cleaned.reason or not _is_uuid(staff_id):
             return InvalidInput("an approval needs a staff id and a reason")
         if staff_id in self._view.approvals or any(a.staff_id == staff_id for a in self._approvals):
             return RefillAlreadyApprovedBy(
