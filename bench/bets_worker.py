@@ -1,4 +1,4 @@
-"""One worker process of ``bench.bets``: the real registry and the no-op entity, together.
+"""One worker process of ``bench.bets``: the real registry and the yardstick entities, together.
 
 ``bench.bets`` starts ``--workers`` of these and runs BOTH of its phases against them,
 so the no-op limit and the bets are measured on the same topology, and neither the
@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.worker import Worker
 
-from bench.noop import NoopEntityWorkflow
+from bench.noop import NoopEntityWorkflow, nothing
 from croupier.core.settings import Settings
 from croupier.ledger.db import make_engine
 from croupier.workers import registry
@@ -43,7 +43,14 @@ async def serve() -> None:
     try:
         with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
             sessions = build_worker(client, BETS_QUEUE, deps, executor)
-            noop = Worker(client, task_queue=NOOP_QUEUE, workflows=[NoopEntityWorkflow])
+            noop = Worker(
+                client,
+                task_queue=NOOP_QUEUE,
+                workflows=[NoopEntityWorkflow],
+                activities=[nothing],
+                activity_executor=executor,
+                max_concurrent_activities=ACTIVITY_THREADS,
+            )
             async with sessions, noop:
                 print(READY_LINE, flush=True)
                 await stop.wait()

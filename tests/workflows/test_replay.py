@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from bench.noop import NoopEntityWorkflow
 from croupier.workers import registry
 from croupier.workflows.client import DATA_CONVERTER
 from tests.workflows.conftest import HISTORIES
@@ -27,9 +28,13 @@ def _workflow_type(path: Path) -> str:
     return path.name.split("-", 1)[0]
 
 
+# Not registered on production workers, but run by bench.bets: it replays too.
+BENCH_WORKFLOWS: list[type] = [NoopEntityWorkflow]
+
+
 def _registered_types() -> set[str]:
     names = set()
-    for workflow_class in registry.workflows():
+    for workflow_class in registry.workflows() + BENCH_WORKFLOWS:
         definition = getattr(workflow_class, "__temporal_workflow_definition")
         names.add(definition.name)
     return names
@@ -46,7 +51,9 @@ async def test_recorded_history_replays_deterministically(path: Path) -> None:
     async def one() -> AsyncIterator[WorkflowHistory]:
         yield WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
 
-    replayer = Replayer(workflows=registry.workflows(), data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=registry.workflows() + BENCH_WORKFLOWS, data_converter=DATA_CONVERTER
+    )
     results = await replayer.replay_workflows(one(), raise_on_replay_failure=False)
     failures = {run_id: str(error) for run_id, error in results.replay_failures.items()}
     assert failures == {}
