@@ -1,13 +1,16 @@
-"""Ledger maintenance activities: expire timed-out holds, create partitions ahead of need.
+"""Ledger maintenance activities: expire timed-out holds, create partitions ahead of need,
+purge the API's expired request records.
 
-Both are idempotent by construction: expiring a hold that is already expired (or was
-posted meanwhile) is skipped by the ledger, and creating a partition that exists is a
-no-op. So a retried activity, or two runs at once, do no harm.
+All are idempotent by construction: expiring a hold that is already expired (or was
+posted meanwhile) is skipped by the ledger, creating a partition that exists is a
+no-op, and a purged row is gone for a second purge too. So a retried activity, or two
+runs at once, do no harm.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -17,6 +20,10 @@ from croupier.activities.failures import maps_business_failures
 from croupier.betting import partitions as bet_partitions
 from croupier.core.clock import Clock
 from croupier.core.settings import Settings
+from croupier.identity.request_records import (
+    purge_expired_idempotency_keys,
+    purge_idle_rate_limit_buckets,
+)
 from croupier.ledger import partitions as ledger_partitions
 from croupier.ledger.posting import expire_pending
 
@@ -25,6 +32,8 @@ from croupier.ledger.posting import expire_pending
 EXPIRY_BATCH = 1000
 # Expired hold ids carried back into history (the count is always exact).
 MAX_REPORTED_IDS = 20
+# Rows of each request table purged per activity call; again while a batch comes back full.
+PURGE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,14 @@ class ExpiryResult:
 class PartitionResult:
     ledger_created: int
     bets_created: int
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    idempotency_keys: int
+    rate_limit_buckets: int
+    # A full batch of either: more rows may be due.
+    more: bool
 
 
 class MaintenanceActivities:
@@ -66,6 +83,22 @@ class MaintenanceActivities:
             bets_created=bet_partitions.ensure_partitions(self._engine, months),
         )
 
+    @activity.defn(name="maintenance.purge_request_records")
+    @maps_business_failures
+    def purge_request_records(self) -> PurgeResult:
+        """Idempotency-Keys past their time to live and rate-limit buckets gone idle."""
+        now = self._clock.now()
+        ttl = timedelta(seconds=self._settings.idempotency_key_ttl_s)
+        keys = purge_expired_idempotency_keys(
+            self._engine, created_before=now - ttl, limit=PURGE_BATCH
+        )
+        buckets = purge_idle_rate_limit_buckets(self._engine, now=now, limit=PURGE_BATCH)
+        return PurgeResult(
+            idempotency_keys=keys,
+            rate_limit_buckets=buckets,
+            more=PURGE_BATCH in (keys, buckets),
+        )
+
     def all(self) -> list[Any]:
         """Every activity of this group, for the worker registry."""
-        return [self.expire_holds, self.ensure_partitions]
+        return [self.expire_holds, self.ensure_partitions, self.purge_request_records]

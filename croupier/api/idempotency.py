@@ -13,7 +13,8 @@ key). Not stored: 429 and 5xx, and crashes; the key is released so a retry runs 
 A first request that died without releasing its key (the process was killed) is taken
 over after ``idempotency_lock_timeout_s``; the downstream business keys (workflow ids,
 transfer ids) keep even that re-run from moving money twice. Keys expire after
-``idempotency_key_ttl_s``; a later request may reuse an expired key.
+``idempotency_key_ttl_s``; a later request may reuse an expired key, and the
+LedgerMaintenance schedule deletes expired ones (``croupier.identity.request_records``).
 
 Usage in a route::
 
@@ -37,20 +38,7 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    LargeBinary,
-    MetaData,
-    SmallInteger,
-    Table,
-    Text,
-    Uuid,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from croupier.api import problems
@@ -59,25 +47,15 @@ from croupier.api.rbac import Claims
 from croupier.api.state import app_state
 from croupier.core.clock import Clock
 from croupier.core.errors import Conflict, CroupierError, IdempotencyConflict, InvalidInput
+from croupier.identity.tables import idempotency_keys
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 255
+# Insert-or-read rounds before a claim gives up on a key whose row keeps vanishing.
+CLAIM_ATTEMPTS = 3
 # The alphabet of business keys (croupier.core.ids), so a key can become part of one.
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
-
-_metadata = MetaData()
-idempotency_keys = Table(
-    "idempotency_keys",
-    _metadata,
-    Column("user_id", Uuid, primary_key=True),
-    Column("key", Text, primary_key=True),
-    Column("request_fingerprint", LargeBinary, nullable=False),
-    Column("response_status", SmallInteger),
-    Column("response_body", JSONB(none_as_null=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("completed_at", DateTime(timezone=True)),
-)
 
 
 class InvalidIdempotencyKey(InvalidInput):
@@ -135,15 +113,27 @@ class IdempotencyStore:
         now = self._clock.now()
         where = (idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key)
         with self._engine.begin() as conn:
-            inserted = conn.execute(
-                pg_insert(idempotency_keys)
-                .values(user_id=user_id, key=key, request_fingerprint=fingerprint, created_at=now)
-                .on_conflict_do_nothing()
-                .returning(idempotency_keys.c.key)
-            ).first()
-            if inserted is not None:
-                return None
-            row = conn.execute(select(idempotency_keys).where(*where).with_for_update()).one()
+            # The key's row can vanish between the insert that found it and the read
+            # that locks it (maintenance purged it, or its first request released it):
+            # then the key is free again, and the next insert takes it.
+            for _ in range(CLAIM_ATTEMPTS):
+                inserted = conn.execute(
+                    pg_insert(idempotency_keys)
+                    .values(
+                        user_id=user_id, key=key, request_fingerprint=fingerprint, created_at=now
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(idempotency_keys.c.key)
+                ).first()
+                if inserted is not None:
+                    return None
+                row = conn.execute(select(idempotency_keys).where(*where).with_for_update()).first()
+                if row is not None:
+                    break
+            else:
+                raise IdempotentRequestInProgress(
+                    f"{HEADER} {key!r} is being claimed and released at once; retry in a moment"
+                )
             if row.created_at <= now - self._ttl:
                 self._restart(conn, where, fingerprint, now)
                 return None

@@ -10,8 +10,8 @@ One upsert decides and records atomically (the row lock serialises racing replic
 so there is no read-then-write race. The table is UNLOGGED: a database crash resets
 every limit, which errs towards letting people in, never towards losing money.
 Subjects (IP addresses, emails, user ids) are stored hashed: the table holds no PII.
-Rows are one per rule and subject ever seen; purging idle ones belongs to a scheduled
-maintenance job (not written yet), and until then the table grows with distinct callers.
+Rows are one per rule and subject; the LedgerMaintenance schedule purges idle ones
+(``croupier.identity.request_records``), which allow a request exactly as no row would.
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""Table definitions of the identity domain; the ``0001_identity`` migration creates them."""
+"""Table definitions of the identity domain; the ``0001_identity`` migration creates them.
+
+Besides who a caller is, the domain keeps what the API remembers per caller and request:
+``idempotency_keys`` (the first response to each Idempotency-Key, ``croupier.api.
+idempotency``) and ``rate_limit_buckets`` (``croupier.api.ratelimit``). They are defined
+here, not in the API, so maintenance can purge them (``request_records``).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,12 @@ from sqlalchemy import (
     ForeignKey,
     LargeBinary,
     MetaData,
+    SmallInteger,
     Table,
     Text,
     Uuid,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -55,4 +63,25 @@ refresh_tokens = Table(
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("rotated_at", DateTime(timezone=True)),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("request_fingerprint", LargeBinary, nullable=False),
+    Column("response_status", SmallInteger),
+    Column("response_body", JSONB(none_as_null=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+)
+
+# UNLOGGED: a crash resets every limit (errs towards letting people in).
+rate_limit_buckets = Table(
+    "rate_limit_buckets",
+    metadata,
+    Column("bucket", Text, primary_key=True),
+    Column("theoretical_arrival_at", DateTime(timezone=True), nullable=False),
+    Column("last_allowed", Boolean, nullable=False),
 )

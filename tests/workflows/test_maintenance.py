@@ -7,6 +7,7 @@ import time
 import uuid
 
 from sqlalchemy import Engine, text
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from croupier.betting import partitions as bet_partitions
@@ -19,6 +20,7 @@ from croupier.workflows.maintenance import (
     MaintenanceInput,
     MaintenanceResult,
 )
+from tests.integration.compliance.people import make_user
 from tests.integration.monitoring.conftest import ETH, Corner
 from tests.workflows.conftest import Recorder
 
@@ -51,6 +53,17 @@ def transfer_status(engine: Engine, transfer_id: str) -> str:
     return status
 
 
+async def start_maintenance(
+    env: WorkflowEnvironment, task_queue: str
+) -> WorkflowHandle[LedgerMaintenanceWorkflow, MaintenanceResult]:
+    return await env.client.start_workflow(
+        LedgerMaintenanceWorkflow.run,
+        MaintenanceInput(),
+        id=f"ledger-maintenance-test-{uuid.uuid4()}",
+        task_queue=task_queue,
+    )
+
+
 async def test_a_run_expires_overdue_holds_and_creates_next_months_partitions(
     time_skipping_env: WorkflowEnvironment,
     time_skipping_worker: str,
@@ -80,12 +93,7 @@ async def test_a_run_expires_overdue_holds_and_creates_next_months_partitions(
     )
     time.sleep(1.2)  # the hold's timeout passes (the ledger reads the wall clock)
 
-    handle = await time_skipping_env.client.start_workflow(
-        LedgerMaintenanceWorkflow.run,
-        MaintenanceInput(),
-        id=f"ledger-maintenance-test-{uuid.uuid4()}",
-        task_queue=time_skipping_worker,
-    )
+    handle = await start_maintenance(time_skipping_env, time_skipping_worker)
     result: MaintenanceResult = await handle.result()
 
     assert len(missing_before[0]) == 2 and len(missing_before[1]) == 1
@@ -98,3 +106,46 @@ async def test_a_run_expires_overdue_holds_and_creates_next_months_partitions(
     description = await handle.describe()
     assert description.typed_search_attributes.get(keys.STATUS) == "done"
     await record_history(handle, "expired-and-partitioned")
+
+
+async def test_a_run_purges_expired_idempotency_keys_and_idle_rate_limit_buckets(
+    time_skipping_env: WorkflowEnvironment,
+    time_skipping_worker: str,
+    engine: Engine,
+    record_history: Recorder,
+) -> None:
+    user = make_user(engine)
+    tag = uuid.uuid4().hex
+    with engine.begin() as conn:
+        for key, age in (("expired", "25 hours"), ("live", "1 hour")):
+            conn.execute(
+                text(
+                    "INSERT INTO idempotency_keys (user_id, key, request_fingerprint, created_at) "
+                    "VALUES (:user, :key, :fingerprint, now() - CAST(:age AS interval))"
+                ),
+                {"user": user, "key": key, "fingerprint": b"f" * 32, "age": age},
+            )
+        for bucket, arrival in ((f"idle-{tag}", "-1 minute"), (f"busy-{tag}", "1 minute")):
+            conn.execute(
+                text(
+                    "INSERT INTO rate_limit_buckets (bucket, theoretical_arrival_at, last_allowed)"
+                    " VALUES (:bucket, now() + CAST(:arrival AS interval), true)"
+                ),
+                {"bucket": bucket, "arrival": arrival},
+            )
+
+    handle = await start_maintenance(time_skipping_env, time_skipping_worker)
+    result: MaintenanceResult = await handle.result()
+
+    assert result.idempotency_keys_purged >= 1 and result.rate_limit_buckets_purged >= 1
+    assert not result.purge_incomplete
+    with engine.connect() as conn:
+        keys_left = conn.execute(
+            text("SELECT key FROM idempotency_keys WHERE user_id = :user"), {"user": user}
+        ).scalars()
+        buckets_left = conn.execute(
+            text("SELECT bucket FROM rate_limit_buckets WHERE bucket LIKE :tag"),
+            {"tag": f"%-{tag}"},
+        ).scalars()
+        assert (list(keys_left), list(buckets_left)) == (["live"], [f"busy-{tag}"])
+    await record_history(handle, "purged-request-records")
