@@ -12,8 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from croupier.core.errors import ConfigurationError
@@ -84,6 +85,18 @@ def watched_addresses(bind: Bind, chain: str) -> list[str]:
             .order_by(deposit_addresses.c.hd_index)
         ).scalars()
         return list(rows)
+
+
+def first_issued_at(bind: Bind, chain: str) -> datetime | None:
+    """When the first deposit address on ``chain`` was issued (None: none yet): no coin
+    can have reached one of them earlier."""
+    with single_statement(bind) as conn:
+        first: datetime | None = conn.execute(
+            select(func.min(deposit_addresses.c.created_at)).where(
+                deposit_addresses.c.chain == chain
+            )
+        ).scalar_one()
+        return first
 
 
 def _hd_index(conn: Connection, user_id: uuid.UUID) -> int:

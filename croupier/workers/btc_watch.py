@@ -23,14 +23,19 @@ def watch_cold_addresses(bitcoin: BitcoinClient, settings: Settings) -> None:
     A node that is down does not stop the worker: the import is logged as skipped and
     the cold check reads zero until a worker starts with the node up.
     """
-    cold = [
-        policy.cold_address
-        for currency, policy in settings.treasury_hot_wallets.items()
-        if Currency.parse(currency).chain == bitcoin.chain
-    ]
+    cold = cold_addresses(settings, bitcoin.chain)
     if not cold:
         return
     try:
         bitcoin.watch(cold, rescan_from=settings.btc_cold_rescan_from)
     except NodeUnavailable as error:
         log.warning("btc cold address not imported", addresses=cold, error=str(error))
+
+
+def cold_addresses(settings: Settings, chain: str) -> list[str]:
+    """The cold addresses configured for ``chain``'s currencies."""
+    return [
+        policy.cold_address
+        for currency, policy in settings.treasury_hot_wallets.items()
+        if Currency.parse(currency).chain == chain
+    ]

@@ -18,7 +18,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from croupier.core.errors import CroupierError, InvalidInput, ServiceUnavailable
 from croupier.core.settings import Settings, get_settings
 from croupier.workers import logs
-from croupier.workers.commands import audit, crash, keys, reconcile, users, verify
+from croupier.workers.commands import audit, btc, crash, keys, reconcile, users, verify
 
 app = typer.Typer(
     name="croupier",
@@ -130,6 +130,7 @@ app.command(name="verify")(verify.verify)
 app.command(name="reconcile")(reconcile.reconcile)
 app.add_typer(audit.app, name="audit")
 app.add_typer(crash.app, name="crash")
+app.add_typer(btc.app, name="btc")
 
 
 def _fail(message: str, status: int) -> None:

@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from croupier.core.errors import InvalidInput
 from croupier.core.settings import get_settings
+from croupier.workers.commands.database import command_engine
 
 app = typer.Typer(help="The staff audit log.", no_args_is_help=True)
 console = Console()
@@ -35,18 +35,10 @@ def verify(
 ) -> None:
     """Walk the audit log's hash chain; exit 1 naming the first row that breaks it."""
     from croupier.compliance.audit import Anchor, verify_chain
-    from croupier.ledger.db import check_database, make_engine
 
-    settings = get_settings()
-    if settings.database_url is None:
-        raise InvalidInput("CROUPIER_DATABASE_URL is not set; expected a PostgreSQL URL")
     expected = None if anchor is None else Anchor.parse(anchor)
-    check_database(settings.database_url, connect_timeout_s=settings.database_connect_timeout_s)
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
+    with command_engine(get_settings()) as engine:
         report = verify_chain(engine, anchor=expected)
-    finally:
-        engine.dispose()
     broken = report.first_break
     if as_json:
         sys.stdout.write(

@@ -15,11 +15,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
 from croupier.core.errors import InvalidInput
 from croupier.core.settings import Settings, get_settings
 from croupier.games.hashchain import MAX_CHAIN_LENGTH
+from croupier.workers.commands.database import command_engine
 
 # About 12 days of 10-second rounds; generating and storing it takes a few seconds.
 DEFAULT_CHAIN_LENGTH = 100_000
@@ -48,11 +48,8 @@ def chain(
     Rounds move on to it when the chains before it are used up."""
     from croupier.crash.chain import create_chain, generate_salt
 
-    engine = _engine(get_settings())
-    try:
+    with command_engine(get_settings()) as engine:
         created = create_chain(engine, length, salt=salt if salt is not None else generate_salt())
-    finally:
-        engine.dispose()
     published = {
         "chain_id": created.id,
         "length": created.length,
@@ -76,11 +73,8 @@ def start(
     from croupier.crash.rounds import next_round_to_play
 
     settings = get_settings()
-    engine = _engine(settings)
-    try:
+    with command_engine(settings) as engine:
         first = next_round_to_play(engine)  # refuses early when no chain exists
-    finally:
-        engine.dispose()
     run_id = asyncio.run(_start(settings))
     if as_json:
         sys.stdout.write(json.dumps({"workflow_id": "crash-round", "run_id": run_id}) + "\n")
@@ -115,12 +109,3 @@ async def _stop(settings: Settings, staff_id: str, reason: str) -> None:
 
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     await CrashRounds(client).stop(StopRounds(staff_id=staff_id, reason=reason))
-
-
-def _engine(settings: Settings) -> Engine:
-    from croupier.ledger.db import check_database, make_engine
-
-    if settings.database_url is None:
-        raise InvalidInput("CROUPIER_DATABASE_URL is not set; expected a PostgreSQL URL")
-    check_database(settings.database_url, connect_timeout_s=settings.database_connect_timeout_s)
-    return make_engine(settings.database_url, pool_size=1)

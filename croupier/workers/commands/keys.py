@@ -69,28 +69,47 @@ def init(
         console.print(mnemonic.reveal(), markup=False, highlight=False, soft_wrap=True)
 
 
+class KeyChain(StrEnum):
+    """Which chain's address a key is shown as."""
+
+    ETHEREUM = "ethereum"
+    BITCOIN = "bitcoin"
+
+
 @app.command()
 def address(
     index: Annotated[int, typer.Option("--index", min=0, help="derivation index")],
     account: Annotated[
         KeyAccount, typer.Option("--account", help="deposit addresses or the hot wallet")
     ] = KeyAccount.DEPOSIT,
+    chain: Annotated[
+        KeyChain,
+        typer.Option("--chain", help="Ethereum, or Bitcoin on CROUPIER_BTC_NETWORK"),
+    ] = KeyChain.ETHEREUM,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Show the Ethereum address at a derivation index (unlocks the keystore)."""
+    """Show the address at a derivation index (unlocks the keystore)."""
+    from croupier.chains.bitcoin.addresses import bip84_path
+    from croupier.chains.bitcoin.network import BtcNetwork
     from croupier.treasury.hd import DEPOSIT_ACCOUNT, HOT_WALLET_ACCOUNT, eth_path
     from croupier.treasury.keystore import keystore_from_settings
     from croupier.treasury.signer import HDSigner
 
+    settings = get_settings()
     account_number = HOT_WALLET_ACCOUNT if account is KeyAccount.HOT_WALLET else DEPOSIT_ACCOUNT
-    path = eth_path(index, account=account_number)
-    signer = HDSigner.from_keystore(keystore_from_settings(get_settings()))
-    eth_address = signer.eth_address(index, account=account_number)
+    signer = HDSigner.from_keystore(keystore_from_settings(settings))
+    if chain is KeyChain.BITCOIN:
+        network = BtcNetwork(settings.btc_network)
+        path = bip84_path(network, index, account=account_number)
+        shown = signer.btc_address(index, network, account=account_number)
+    else:
+        path = eth_path(index, account=account_number)
+        shown = signer.eth_address(index, account=account_number)
     if as_json:
-        fields = {"index": index, "account": account.value, "path": path, "address": eth_address}
+        fields = {"index": index, "account": account.value, "path": path, "address": shown}
         sys.stdout.write(json.dumps(fields) + "\n")
         return
-    console.print(f"{account.value} {index} ({path}): {eth_address}")
+    console.print(f"{account.value} {index} ({path}): {shown}")
 
 
 def _read_mnemonic(path: Path) -> Secret[str]:

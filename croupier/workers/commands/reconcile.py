@@ -14,9 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from croupier.core.errors import InvalidInput
 from croupier.core.settings import get_settings
 from croupier.ledger.reconcile import MAX_GRACE_S, ReconciliationReport
+from croupier.workers.commands.database import command_engine
 
 VIOLATIONS_FOUND = 1
 
@@ -37,20 +37,11 @@ def reconcile(
 ) -> None:
     """Check the ledger: balanced per currency, balances equal their entries, no player
     below zero, no overdue holds, partitions ready. Exits 1 on any violation."""
-    # Imported here: the database driver is not every command's cost.
     from croupier.core.clock import SystemClock
-    from croupier.ledger.db import check_database, make_engine
     from croupier.ledger.reconcile import reconcile as run_reconciliation
 
-    settings = get_settings()
-    if settings.database_url is None:
-        raise InvalidInput("CROUPIER_DATABASE_URL is not set; expected a PostgreSQL URL")
-    check_database(settings.database_url, connect_timeout_s=settings.database_connect_timeout_s)
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
+    with command_engine(get_settings()) as engine:
         report = run_reconciliation(engine, SystemClock(), grace_s=grace_s)
-    finally:
-        engine.dispose()
     if as_json:
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:

@@ -21,6 +21,7 @@ from croupier.core.clock import SystemClock
 from croupier.core.errors import InvalidInput
 from croupier.core.settings import get_settings
 from croupier.identity.roles import Role
+from croupier.workers.commands.database import command_engine
 
 # 24 random bytes: 32 URL-safe characters, far past the policy's minimum.
 _GENERATED_PASSWORD_BYTES = 24
@@ -49,29 +50,22 @@ def create_staff(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Create a staff account; prints a generated one-time password unless given one."""
-    # Imported here: argon2 and the database driver are not every command's cost.
+    # Imported here: argon2 is not every command's cost.
     from croupier.identity.passwords import HashingCost, Passwords
     from croupier.identity.service import create_user
-    from croupier.ledger.db import check_database, make_engine
 
     settings = get_settings()
-    if settings.database_url is None:
-        raise InvalidInput("CROUPIER_DATABASE_URL is not set; expected a PostgreSQL URL")
-    check_database(settings.database_url, connect_timeout_s=settings.database_connect_timeout_s)
-    password = (
-        _read_password() if password_stdin else secrets.token_urlsafe(_GENERATED_PASSWORD_BYTES)
-    )
-    passwords = Passwords(
-        HashingCost(
-            time_cost=settings.password_hash_time_cost,
-            memory_kib=settings.password_hash_memory_kib,
+    with command_engine(settings) as engine:
+        password = (
+            _read_password() if password_stdin else secrets.token_urlsafe(_GENERATED_PASSWORD_BYTES)
         )
-    )
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
+        passwords = Passwords(
+            HashingCost(
+                time_cost=settings.password_hash_time_cost,
+                memory_kib=settings.password_hash_memory_kib,
+            )
+        )
         user = create_user(engine, SystemClock(), passwords, email, password, Role(role.value))
-    finally:
-        engine.dispose()
     shown_password = None if password_stdin else password
     if as_json:
         record = {"id": str(user.id), "email": user.email, "role": user.role.value}

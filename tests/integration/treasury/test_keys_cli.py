@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from croupier.treasury.hd import mnemonic_to_seed
+from croupier.chains.bitcoin.network import BtcNetwork
+from croupier.treasury.hd import HOT_WALLET_ACCOUNT, mnemonic_to_seed
 from croupier.treasury.secret import Secret
 from croupier.treasury.signer import HDSigner
 
@@ -62,6 +63,36 @@ def test_init_shows_a_new_mnemonic_once_and_addresses_derive_from_it(tmp_path: P
         "address": expected,
     }
     assert " ".join(words) not in shown.stdout + shown.stderr
+
+
+def test_address_shows_the_bitcoin_hot_wallet_address_the_sender_uses(tmp_path: Path) -> None:
+    mnemonic_file = tmp_path / "mnemonic.txt"
+    mnemonic_file.write_text(ANVIL_MNEMONIC + "\n")
+    _croupier(tmp_path, "keys", "init", "--mnemonic-file", str(mnemonic_file))
+
+    shown = _croupier(
+        tmp_path,
+        "keys",
+        "address",
+        "--index",
+        "2",
+        "--account",
+        "hot-wallet",
+        "--chain",
+        "bitcoin",
+        "--json",
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    signer = HDSigner(mnemonic_to_seed(Secret(ANVIL_MNEMONIC)))
+    expected = signer.btc_address(2, BtcNetwork.REGTEST, account=HOT_WALLET_ACCOUNT)
+    assert json.loads(shown.stdout) == {
+        "index": 2,
+        "account": "hot-wallet",
+        "path": f"m/84'/1'/{HOT_WALLET_ACCOUNT}'/0/2",
+        "address": expected,
+    }
+    assert expected.startswith("bcrt1q")
 
 
 def test_init_refuses_to_replace_an_existing_seed(tmp_path: Path) -> None:
