@@ -12,6 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from croupier.core.errors import ConfigurationError
 
 SECRET_BYTES = 48
@@ -39,3 +41,13 @@ def read_or_create_secret(path: Path, *, variable: str) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(secret + "\n")
     return secret
+
+
+def configured_or_local(
+    configured: SecretStr | None, data_dir: Path, file_name: str, *, variable: str
+) -> str:
+    """The secret of setting ``variable`` when set, else the one kept in
+    ``data_dir/file_name`` (created on first use)."""
+    if configured is not None:
+        return configured.get_secret_value()
+    return read_or_create_secret(data_dir.resolve() / file_name, variable=variable)

@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_s: int = Field(default=14 * 86400, ge=3600, le=90 * 86400)
     totp_issuer: str = Field(default="Croupier", min_length=1, max_length=64)
+    # Seals TOTP secrets at rest. Unset: a key file kept in data_dir (one machine only).
+    totp_sealing_key: SecretStr | None = None
     password_hash_time_cost: int = Field(default=3, ge=1, le=10)
     password_hash_memory_kib: int = Field(default=65536, ge=8192, le=1_048_576)
     login_attempts_per_ip: int = Field(default=30, ge=1, le=100_000)

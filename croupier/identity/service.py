@@ -34,6 +34,7 @@ from croupier.identity.passwords import Passwords, check_password_policy
 from croupier.identity.roles import Role
 from croupier.identity.sessions import RevokedBecause
 from croupier.identity.tables import users
+from croupier.identity.totp_sealing import TotpSealer, is_sealed
 
 WRONG_CREDENTIALS = "email or password is incorrect"
 
@@ -76,6 +77,7 @@ class IdentityService:
         *,
         refresh_ttl: timedelta,
         totp_issuer: str,
+        totp_sealer: TotpSealer,
     ) -> None:
         self._engine = engine
         self._clock = clock
@@ -83,6 +85,7 @@ class IdentityService:
         self._access_tokens = access_tokens
         self._refresh_ttl = refresh_ttl
         self._totp_issuer = totp_issuer
+        self._totp_sealer = totp_sealer
 
     # --- accounts -------------------------------------------------------------------
 
@@ -132,6 +135,8 @@ class IdentityService:
         with self._engine.begin() as conn:
             if step is not None:
                 _consume_totp_step(conn, row.id, step)
+                if not is_sealed(row.totp_secret):
+                    self._seal_stored_secret(conn, row.id, row.totp_secret)
             if rehashed is not None:
                 conn.execute(
                     update(users).where(users.c.id == row.id).values(password_hash=rehashed)
@@ -170,7 +175,10 @@ class IdentityService:
             row = conn.execute(
                 update(users)
                 .where(users.c.id == user_id, users.c.totp_secret.is_(None))
-                .values(totp_pending_secret=secret, updated_at=self._clock.now())
+                .values(
+                    totp_pending_secret=self._totp_sealer.seal(user_id, secret),
+                    updated_at=self._clock.now(),
+                )
                 .returning(users.c.email)
             ).one_or_none()
         if row is None:
@@ -188,7 +196,7 @@ class IdentityService:
         if pending is None:
             raise TotpSetupNotStarted("start with POST /auth/totp/setup, then confirm a code")
         now = self._clock.now()
-        step = totp.matching_step(pending, code, now)
+        step = totp.matching_step(self._totp_sealer.unseal(user_id, pending), code, now)
         if step is None:
             raise InvalidTotpCode("TOTP code is wrong; check the authenticator's clock")
         with self._engine.begin() as conn:
@@ -200,7 +208,7 @@ class IdentityService:
                     users.c.totp_pending_secret == pending,
                 )
                 .values(
-                    totp_secret=pending,
+                    totp_secret=self._totp_sealer.sealed(user_id, pending),
                     totp_pending_secret=None,
                     totp_last_step=step,
                     updated_at=now,
@@ -235,10 +243,18 @@ class IdentityService:
             return None
         if totp_code is None:
             raise TotpRequired("this account uses TOTP: send totp_code with the password")
-        step = totp.matching_step(row.totp_secret, totp_code, now)
+        step = totp.matching_step(self._totp_sealer.unseal(row.id, row.totp_secret), totp_code, now)
         if step is None:
             raise InvalidTotpCode("TOTP code is wrong or already used")
         return step
+
+    def _seal_stored_secret(self, conn: Connection, user_id: uuid.UUID, stored: str) -> None:
+        """Seal a secret stored before secrets were sealed (unless it changed meanwhile)."""
+        conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.totp_secret == stored)
+            .values(totp_secret=self._totp_sealer.seal(user_id, stored))
+        )
 
     def _user_row(self, user_id: uuid.UUID) -> Row[Any]:
         with self._engine.connect() as conn:

@@ -20,6 +20,7 @@ from croupier.core.settings import Settings
 from croupier.identity.access_tokens import AccessTokens
 from croupier.identity.passwords import HashingCost, Passwords
 from croupier.identity.service import IdentityService
+from croupier.identity.totp_sealing import TotpSealer, totp_sealer_from_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class AuthRuntime:
     access_tokens: AccessTokens
     refresh_ttl: timedelta
     totp_issuer: str
+    totp_sealer: TotpSealer
     login_per_ip: RateRule
     login_per_account: RateRule
     registrations_per_ip: RateRule
@@ -51,6 +53,7 @@ class AuthRuntime:
             ),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
             totp_issuer=settings.totp_issuer,
+            totp_sealer=totp_sealer_from_settings(settings),
             login_per_ip=RateRule(
                 "login-ip",
                 settings.login_attempts_per_ip,
@@ -93,6 +96,7 @@ def identity_service(request: Request) -> IdentityService:
         runtime.access_tokens,
         refresh_ttl=runtime.refresh_ttl,
         totp_issuer=runtime.totp_issuer,
+        totp_sealer=runtime.totp_sealer,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import structlog
 
-from croupier.core.local_secrets import read_or_create_secret
+from croupier.core.local_secrets import configured_or_local
 from croupier.core.settings import Settings
 
 DEV_SECRET_FILE = "jwt-secret"  # noqa: S105 (a file name)
@@ -19,9 +19,9 @@ log = structlog.get_logger(__name__)
 
 
 def jwt_secret(settings: Settings) -> str:
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret.get_secret_value()
-    path = settings.data_dir.resolve() / DEV_SECRET_FILE
-    secret = read_or_create_secret(path, variable="CROUPIER_JWT_SECRET")
-    log.warning("jwt_secret_from_data_dir", path=str(path), hint="set CROUPIER_JWT_SECRET")
-    return secret
+    if settings.jwt_secret is None:
+        path = settings.data_dir.resolve() / DEV_SECRET_FILE
+        log.warning("jwt_secret_from_data_dir", path=str(path), hint="set CROUPIER_JWT_SECRET")
+    return configured_or_local(
+        settings.jwt_secret, settings.data_dir, DEV_SECRET_FILE, variable="CROUPIER_JWT_SECRET"
+    )

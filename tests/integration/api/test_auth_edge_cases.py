@@ -9,10 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from croupier.identity.roles import Role
-from croupier.identity.tables import login_sessions
+from croupier.identity.tables import login_sessions, users
+from croupier.identity.totp_sealing import is_sealed
 from tests.integration.api.conftest import PASSWORD, Api, bearer, new_email
 
 
@@ -158,6 +159,55 @@ async def test_player_totp_enrolment_then_login_needs_a_fresh_code(api: Api) -> 
     again = await api.client.post("/auth/login", json={**credentials, "totp_code": fresh_code})
     assert again.status_code == 401
     assert problem_type(again) == "invalid_totp_code"
+
+
+async def test_totp_secrets_are_stored_sealed_from_setup_on(api: Api, engine: Engine) -> None:
+    player = await api.player()
+    setup = await api.client.post("/auth/totp/setup", headers=bearer(player["access_token"]))
+    secret = setup.json()["secret"]
+    pending = _stored_totp(engine, player["email"])
+    await api.client.post(
+        "/auth/totp/confirm",
+        json={"code": api.totp_code(secret)},
+        headers=bearer(player["access_token"]),
+    )
+    enabled = _stored_totp(engine, player["email"])
+
+    for stored in (pending[1], enabled[0]):
+        assert stored is not None and is_sealed(stored) and secret not in stored
+    assert enabled[1] is None
+
+
+async def test_a_secret_stored_before_sealing_still_logs_in_and_is_sealed_then(
+    api: Api, engine: Engine
+) -> None:
+    player = await api.player()
+    secret = await api.enrol_totp(player["access_token"])
+    with engine.begin() as conn:  # as a row written before secrets were sealed
+        conn.execute(
+            update(users).where(users.c.email == player["email"]).values(totp_secret=secret)
+        )
+
+    login = await api.client.post(
+        "/auth/login",
+        json={"email": player["email"], "password": PASSWORD, "totp_code": api.totp_code(secret)},
+    )
+
+    assert login.status_code == 200, login.text
+    stored = _stored_totp(engine, player["email"])[0]
+    assert stored is not None and is_sealed(stored) and secret not in stored
+    api.clock.advance(timedelta(seconds=30))
+    again = await api.login(player["email"], totp_code=api.totp_code(secret))
+    assert again["access_token"]
+
+
+def _stored_totp(engine: Engine, email: str) -> tuple[str | None, str | None]:
+    """(secret, pending secret) as the users row holds them."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(users.c.totp_secret, users.c.totp_pending_secret).where(users.c.email == email)
+        ).one()
+    return row.totp_secret, row.totp_pending_secret
 
 
 async def test_totp_cannot_be_enrolled_twice_or_confirmed_without_setup(api: Api) -> None:
