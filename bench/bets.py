@@ -15,7 +15,8 @@ have a GIL of their own, as in production. Both phases run on those same workers
 (b) real dice bets, the API's path minus HTTP: ``SessionClient.place_bet``
     (update-with-start on ``PlayerSession`` workflows, one per player), each settled in
     the ledger by a local activity, ``--players`` players betting one after another;
-(c) the same bets through HTTP: ``croupier api`` (uvicorn) in a child process,
+(c) one player betting alone for a few seconds: the latency of a bet nothing queues behind;
+(d) the same bets through HTTP: ``croupier api`` (uvicorn) in a child process,
     ``--http-players`` players with their own tokens and Idempotency-Keys.
 
 (a), (a') and (b) take turns for ``--rounds`` rounds and each keeps its best round. At
@@ -29,7 +30,11 @@ the CPU each operation cost the measured system (``cpu_ms_per_noop``,
 ``cpu_ms_per_local_activity``, ``cpu_ms_per_bet``, from the best rounds): the bench
 process, its children (Temporal server, workers) and the local PostgreSQL backends of
 the scratch database, per request answered. ``cpu_ratio`` (no-op over bet) is what
-``ratio`` would be if every phase were bound by CPU alone.
+``ratio`` would be if every phase were bound by CPU alone. The same, split by part
+(``cpu_ms_per_noop_by_part``, ``cpu_ms_per_bet_by_part``: temporal, workers, postgres,
+bench), says where a bet's extra CPU goes; ``server_cpu_ratio`` is the Temporal server's
+CPU per no-op over its CPU per bet, what ``ratio`` would be where the server alone bounds
+both (its own cores, workers and PostgreSQL elsewhere).
 
     python -m bench.bets [--players 200] [--workers 1] [--seconds 10] [--rounds 2]
                          [--http-players 50]
@@ -83,6 +88,7 @@ DICE = {"target": "50.50", "direction": "over"}
 WORKER_READY_TIMEOUT_S = 60.0
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HTTP_PASSWORD = "bench password, not secret"
+SINGLE_PLAYER_S = 3.0
 
 console = Console(stderr=True)
 
@@ -106,7 +112,7 @@ def parse_args() -> argparse.Namespace:
         "--workers", type=int, default=1, help="worker processes, the same for both phases"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
-    parser.add_argument("--http-players", type=int, default=50, help="players of phase (c)")
+    parser.add_argument("--http-players", type=int, default=50, help="players of phase (d)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of (a)+(b); best counts")
     args = parser.parse_args()
     if not (1 <= args.players <= 2000 and 1 <= args.http_players <= 500 and args.seconds > 0):
@@ -118,7 +124,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-async def run(args: argparse.Namespace) -> dict[str, float]:
+async def run(args: argparse.Namespace) -> dict[str, object]:
     with scratch_database() as url:
         async with _temporal_dev_server() as address:
             settings = Settings(
@@ -144,6 +150,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                     }
                     meter = _CpuMeter(make_url(url).database or "")
                     best = await _alternate(phases, args, meter)
+                    alone = await _one_player(phases["bets"][0])
                     http = await _http_phase(settings, args)
                 _check_books(engine)
             finally:
@@ -157,6 +164,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         "ratio": round(bets.rate / noop.rate, 3),
         "p50_ms": round(statistics.median(latencies_s) * 1000, 1),
         "p99_ms": round(statistics.quantiles(latencies_s, n=100)[98] * 1000, 1),
+        "single_player_p50_ms": round(statistics.median(alone) * 1000, 1),
+        "single_player_p99_ms": round(statistics.quantiles(alone, n=100)[98] * 1000, 1),
         # The bench process plus each worker process at its peak.
         "peak_rss_mb": round(bench_rss_mb + sum(workers_rss_mb), 1),
         "http_bets_per_s": round(http, 1),
@@ -166,8 +175,17 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         "cpu_ms_per_noop": round(noop.cpu_ms_per_request, 2),
         "cpu_ms_per_local_activity": round(floor.cpu_ms_per_request, 2),
         "cpu_ms_per_bet": round(bets.cpu_ms_per_request, 2),
+        "cpu_ms_per_noop_by_part": _rounded(noop.cpu_ms_by_part),
+        "cpu_ms_per_bet_by_part": _rounded(bets.cpu_ms_by_part),
+        "server_cpu_ratio": round(
+            noop.cpu_ms_by_part["temporal"] / bets.cpu_ms_by_part["temporal"], 3
+        ),
         "cpu_ratio": round(noop.cpu_ms_per_request / bets.cpu_ms_per_request, 3),
     }
+
+
+def _rounded(by_part: dict[str, float]) -> dict[str, float]:
+    return {part: round(ms, 2) for part, ms in by_part.items()}
 
 
 async def _yardstick_callers(
@@ -223,7 +241,12 @@ class _Phase:
 
     rate: float
     latencies: list[float]
-    cpu_ms_per_request: float
+    # Per answered request, by part of the system (``_CpuMeter.PARTS``).
+    cpu_ms_by_part: dict[str, float]
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return sum(self.cpu_ms_by_part.values())
 
 
 PHASE_LABELS = {
@@ -248,25 +271,41 @@ async def _alternate(
             count, latencies, answered = await _closed_loop(
                 f"{label}, round {round_number}", calls, args.seconds
             )
-            cpu_ms = (meter.seconds() - cpu_before) * 1000
-            phase = _Phase(count / args.seconds, latencies, cpu_ms / max(answered, 1))
+            cpu_after = meter.seconds()
+            per_request = {
+                part: (cpu_after[part] - cpu_before[part]) * 1000 / max(answered, 1)
+                for part in _CpuMeter.PARTS
+            }
+            phase = _Phase(count / args.seconds, latencies, per_request)
             if kind not in best or phase.rate > best[kind].rate:
                 best[kind] = phase
     return best
 
 
+async def _one_player(bet: Callable[[int], Awaitable[object]]) -> list[float]:
+    """Latencies of one player betting alone: what a bet takes when nothing queues (the
+    200-player percentiles are mostly waiting behind other players' bets)."""
+    _, latencies, _ = await _closed_loop("(c) one player alone", [bet], SINGLE_PLAYER_S)
+    return latencies
+
+
 class _CpuMeter:
-    """CPU seconds used so far by the bench process, its descendants (the Temporal
-    server, the workers) and the PostgreSQL backends whose process title names the
-    scratch database (none when the server is on another machine)."""
+    """CPU seconds used so far by each part of the measured system: the Temporal dev
+    server and the worker processes (descendants of the bench, told apart by their
+    command lines), the PostgreSQL backends whose process title names the scratch
+    database (none when the server is on another machine), and the bench itself (its
+    clients, and any other descendant)."""
+
+    PARTS = ("temporal", "workers", "postgres", "bench")
 
     def __init__(self, database: str) -> None:
         self._database = database.encode()
         self._tick_s = 1 / os.sysconf("SC_CLK_TCK")
 
-    def seconds(self) -> float:
+    def seconds(self) -> dict[str, float]:
         parents: dict[int, int] = {}
         used: dict[int, float] = {}
+        titles: dict[int, bytes] = {}
         backends: set[int] = set()
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -279,10 +318,26 @@ class _CpuMeter:
             pid = int(entry.name)
             parents[pid] = int(fields[1])
             used[pid] = (int(fields[11]) + int(fields[12])) * self._tick_s
+            titles[pid] = title
             if self._database and self._database in title:
                 backends.add(pid)
         own = os.getpid()
-        return sum(t for pid, t in used.items() if pid in backends or _descends(pid, own, parents))
+        totals = dict.fromkeys(self.PARTS, 0.0)
+        for pid, seconds in used.items():
+            if pid in backends:
+                totals["postgres"] += seconds
+            elif _descends(pid, own, parents):
+                totals[_part_of(titles[pid])] += seconds
+        return totals
+
+
+def _part_of(title: bytes) -> str:
+    """Which part a descendant of the bench is, by its command line."""
+    if b"start-dev" in title:
+        return "temporal"
+    if b"bench.bets_worker" in title:
+        return "workers"
+    return "bench"
 
 
 def _descends(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
@@ -314,7 +369,7 @@ async def _http_phase(settings: Settings, args: argparse.Namespace) -> float:
 
             return bet
 
-        count, _, _ = await _closed_loop("(c) HTTP bets", [better(t) for t in tokens], args.seconds)
+        count, _, _ = await _closed_loop("(d) HTTP bets", [better(t) for t in tokens], args.seconds)
     return float(count / args.seconds)
 
 
