@@ -22,6 +22,15 @@ from croupier.core.money import Currency, check_minor_units
 NATIVE_TRANSFER_LOG_INDEX = -1
 
 
+def call_frame_log_index(ordinal: int) -> int:
+    """``log_index`` of ETH moved by the call frame at depth-first position ``ordinal``
+    of its transaction's call tree: -1 for the transaction itself (ordinal 0, the native
+    transfer), -2, -3, ... for the calls it made (internal transfers). The position
+    counts every frame, so the key does not depend on which addresses are watched."""
+    assert ordinal >= 0, f"bad call frame ordinal {ordinal}"
+    return NATIVE_TRANSFER_LOG_INDEX - ordinal
+
+
 @dataclass(frozen=True, slots=True)
 class BlockHeader:
     """The three facts reorg detection needs about a block."""
@@ -40,8 +49,9 @@ class IncomingTransfer:
     """Value that arrived at a watched address in one block.
 
     ``log_index`` is the transfer's position inside its transaction's block: the EVM log
-    index for a token transfer, ``NATIVE_TRANSFER_LOG_INDEX`` (-1) for native ETH, and
-    (for Bitcoin) the output index. ``(chain, tx_hash, log_index)`` identifies a
+    index for a token transfer, ``NATIVE_TRANSFER_LOG_INDEX`` (-1) for native ETH, below
+    that for ETH an internal call moved (``call_frame_log_index``), and (for Bitcoin) the
+    output index. ``(chain, tx_hash, log_index)`` identifies a
     deposit; ``block_hash`` pins the block it was seen in, so a reorg that moves it is
     visible to whoever remembers the transfer.
     """
@@ -58,7 +68,6 @@ class IncomingTransfer:
 
     def __post_init__(self) -> None:
         check_minor_units(self.amount)
-        assert self.log_index >= NATIVE_TRANSFER_LOG_INDEX, f"bad log index {self.log_index}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     # Blocks remembered for reorg detection; must exceed eth_confirmations.
     eth_reorg_window_blocks: int = Field(default=64, ge=2, le=1024)
     eth_scan_batch_blocks: int = Field(default=100, ge=1, le=500)
+    # Also find ETH that contracts send to deposit addresses (smart-contract wallets,
+    # exchanges' batchers) by tracing each scanned block's calls. Needs a node with the
+    # debug API (debug_traceBlockByHash, callTracer); tracing costs the node far more than
+    # reading blocks, so scan fewer blocks per batch on mainnet.
+    eth_internal_transfers: bool = False
     usdt_contract_address: str | None = None
     # Fees in gwei as exact decimals (up to 9 places, i.e. whole wei); never floats.
     eth_max_fee_gwei_cap: Decimal = Field(default=Decimal(200), gt=0, le=100_000, decimal_places=9)

@@ -25,8 +25,14 @@ def chain_tag(chain: str) -> str:
 
 
 def deposit_id(chain: str, tx_hash: str, log_index: int) -> str:
-    """``deposit-eth-<tx>-<log index>``; a native ETH transfer (log index -1) ends in ``native``."""
-    position = "native" if log_index == NATIVE_TRANSFER_LOG_INDEX else str(log_index)
+    """``deposit-eth-<tx>-<log index>``; a native ETH transfer (log index -1) ends in
+    ``native``, ETH moved by the transaction's k-th internal call in ``internal<k>``."""
+    if log_index == NATIVE_TRANSFER_LOG_INDEX:
+        position = "native"
+    elif log_index < NATIVE_TRANSFER_LOG_INDEX:
+        position = f"internal{NATIVE_TRANSFER_LOG_INDEX - log_index}"
+    else:
+        position = str(log_index)
     return business_key("deposit", chain_tag(chain), tx_hash.lower(), position)
 
 

@@ -126,6 +126,8 @@ def _child_env(settings: Settings, database_url: str, eth_rpc_url: str | None) -
     env["CROUPIER_TEMPORAL_ADDRESS"] = settings.temporal_address
     if eth_rpc_url is not None:
         env["CROUPIER_ETH_RPC_URL"] = eth_rpc_url
+        # Anvil traces calls, so deposits from contract wallets are found too.
+        env.setdefault("CROUPIER_ETH_INTERNAL_TRANSFERS", "true")
     else:
         # No chain to scan: a scanner would only retry against nothing, loudly.
         env["CROUPIER_DEPOSIT_SCANNER_ENABLED"] = "false"

@@ -6,6 +6,9 @@ block (native ETH sent to a watched address is a transaction's ``value``) plus o
 indexed ``to`` topic is a watched address. Because several calls make one answer, every
 answer is cross-checked (blocks linked by parent hash, logs and receipts from exactly
 those blocks); a mismatch means the chain moved under us and raises ``ChainMoved``.
+With ``internal_transfers`` on, the blocks that hold transactions are also traced, by
+hash (``debug_traceBlockByHash``, one more batch), for ETH that contracts moved to a
+watched address (``croupier.chains.ethereum.traces``).
 
 web3's own retries are off: a node that does not answer surfaces at once as
 ``NodeUnavailable`` and Temporal's retry policy, which is visible and bounded, decides.
@@ -25,7 +28,8 @@ from eth_typing import ChecksumAddress, HexStr
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import BlockNotFound, TransactionNotFound, Web3RPCError
-from web3.types import BlockIdentifier, FilterParams, TxParams, Wei
+from web3.providers.base import JSONBaseProvider
+from web3.types import BlockIdentifier, FilterParams, RPCEndpoint, RPCError, TxParams, Wei
 
 from croupier.chains.base import (
     NATIVE_TRANSFER_LOG_INDEX,
@@ -45,6 +49,7 @@ from croupier.chains.errors import (
     NonceTooLow,
 )
 from croupier.chains.ethereum.addresses import address_topic, parse_address, topic_address
+from croupier.chains.ethereum.traces import TRACER, internal_transfers
 from croupier.chains.ethereum.tx import WEI_PER_GAS, with_gas_margin
 from croupier.chains.reorg import is_linked
 from croupier.core.errors import ConfigurationError, InvalidInput
@@ -66,6 +71,8 @@ _ALREADY_KNOWN = ("already known", "already imported", "known transaction")
 _NONCE_TOO_LOW = ("nonce too low",)
 _FEE_TOO_LOW = ("underpriced", "less than block base fee", "fee too low")
 _NO_FUNDS = ("insufficient funds",)
+_NO_SUCH_METHOD = ("method not found", "does not exist", "not available", "unsupported")
+JSON_RPC_METHOD_NOT_FOUND = -32601
 
 
 class EthereumClient:
@@ -77,6 +84,7 @@ class EthereumClient:
         *,
         tokens: Mapping[str, Currency] | None = None,
         max_scan_blocks: int = DEFAULT_SCAN_BLOCKS,
+        internal_transfers: bool = False,
     ) -> None:
         if not 1 <= max_scan_blocks <= MAX_SCAN_BLOCKS:
             raise ConfigurationError(
@@ -91,6 +99,7 @@ class EthereumClient:
         self._w3 = w3
         self._tokens = token_map
         self._max_scan_blocks = max_scan_blocks
+        self._internal_transfers = internal_transfers
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EthereumClient:
@@ -103,7 +112,12 @@ class EthereumClient:
         tokens = {}
         if settings.usdt_contract_address is not None:
             tokens[settings.usdt_contract_address] = Currency.USDT
-        return cls(Web3(provider), tokens=tokens, max_scan_blocks=settings.eth_scan_batch_blocks)
+        return cls(
+            Web3(provider),
+            tokens=tokens,
+            max_scan_blocks=settings.eth_scan_batch_blocks,
+            internal_transfers=settings.eth_internal_transfers,
+        )
 
     @property
     def chain(self) -> str:
@@ -191,6 +205,8 @@ class EthereumClient:
         found = self._confirmed_native(candidates, by_number)
         if wants_logs:
             found += self._token_transfers(responses[-1], by_number, watched_set)
+        if self._internal_transfers and watched_set:
+            found += self._traced_transfers(blocks, headers, watched_set)
         found.sort(key=lambda item: item[0])
         return ScanResult(headers=headers, transfers=tuple(transfer for _, transfer in found))
 
@@ -360,6 +376,36 @@ class EthereumClient:
                 found.append((key, transfer))
         return found
 
+    def _traced_transfers(
+        self,
+        blocks: Sequence[Mapping[str, Any]],
+        headers: Sequence[BlockHeader],
+        watched: frozenset[ChecksumAddress],
+    ) -> list[tuple[tuple[int, int, int], IncomingTransfer]]:
+        """ETH moved to watched addresses by calls inside the blocks' transactions."""
+        busy = [(b, h) for b, h in zip(blocks, headers, strict=True) if b["transactions"]]
+        if not busy:
+            return []
+        method = RPCEndpoint("debug_traceBlockByHash")
+        provider = self._w3.provider
+        assert isinstance(provider, JSONBaseProvider), "JSON-RPC providers batch requests"
+        with _node_errors(self._w3):
+            responses = provider.make_batch_request(
+                [(method, [header.hash, TRACER]) for _, header in busy]
+            )
+        if not isinstance(responses, list):  # the node refused the whole batch
+            raise _trace_failure(responses.get("error"))
+        found = []
+        for (block, header), response in zip(busy, responses, strict=True):
+            if "error" in response:
+                raise _trace_failure(response["error"], header)
+            tx_hashes = [tx["hash"].to_0x_hex() for tx in block["transactions"]]
+            for index, transfer in internal_transfers(
+                header, tx_hashes, response["result"], watched
+            ):
+                found.append(((header.number, index, transfer.log_index), transfer))
+        return found
+
     def _node_knows(self, tx_hash: str) -> bool:
         """Whether the node has the transaction, mined or in its mempool."""
         with _node_errors(self._w3):
@@ -443,6 +489,23 @@ def _token_transfer(
         currency=currency,
         amount=amount,
     )
+
+
+def _trace_failure(
+    error: RPCError | str | None, header: BlockHeader | None = None
+) -> ConfigurationError | ChainMoved | NodeUnavailable:
+    """A node without the debug API is misconfigured for this setting; a block it no
+    longer has was reorganized away meanwhile; anything else is the node's trouble."""
+    code = error.get("code") if isinstance(error, Mapping) else None
+    message = str(error.get("message") if isinstance(error, Mapping) else error)
+    if code == JSON_RPC_METHOD_NOT_FOUND or _mentions(message, _NO_SUCH_METHOD):
+        return ConfigurationError(
+            "the Ethereum node does not trace calls (debug_traceBlockByHash): use a node "
+            "with the debug API or turn off CROUPIER_ETH_INTERNAL_TRANSFERS"
+        )
+    if header is not None and "not found" in message.lower():
+        return ChainMoved(f"block {header.number} went away while its calls were traced")
+    return NodeUnavailable(f"the Ethereum node failed to trace calls: {message}")
 
 
 def _check_block_number(number: int) -> None:

@@ -21,6 +21,7 @@ from croupier.payments.states import DepositStatus
 from croupier.payments.tables import chain_cursors
 from croupier.workflows import search_attributes
 from croupier.workflows.deposit_scanner import DepositScannerWorkflow, RescanRequest
+from tests.integration.eth_forwarder import deploy_forwarder, forward
 from tests.integration.payments.conftest import (
     CHAIN,
     CONFIRMATIONS,
@@ -43,6 +44,9 @@ from tests.integration.payments.conftest import (
 )
 
 NATIVE = -1
+FIRST_INTERNAL_CALL = -2
+# Every scan here also traces its blocks' calls (ETH that contracts send on to players).
+SETTINGS = {"eth_internal_transfers": True}
 
 
 def find(stack: PaymentsStack, key: str) -> DepositRecord | None:
@@ -105,6 +109,27 @@ async def test_deposit_is_credited_after_n_confirmations_and_not_before(
     assert one_block_short.posted == 0
     assert cash(stack.engine, player, Currency.ETH).posted == ETH
     assert ledger_postings(stack, key) == 1
+
+
+async def test_eth_a_contract_wallet_sends_is_credited_once_as_its_own_deposit(
+    scanner: PaymentsStack,
+) -> None:
+    stack = scanner
+    player = new_player(stack.engine)
+    payer = funded_key(stack.w3, 10 * ETH)
+    wallet = deploy_forwarder(stack.chain, payer)
+
+    tx_hash = forward(stack.chain, payer, wallet, stack.deposit_address(player), ETH // 2)
+    key = deposit_id(CHAIN, tx_hash, FIRST_INTERNAL_CALL)
+    await eventually(lambda: find(stack, key) is not None, what="the internal deposit seen")
+    stack.mine(CONFIRMATIONS)
+    await eventually(lambda: is_credited(stack, key), what="the internal deposit credited")
+
+    assert key.endswith("-internal1")
+    assert cash(stack.engine, player, Currency.ETH).posted == ETH // 2
+    assert ledger_postings(stack, key) == 1
+    assert find(stack, deposit_id(CHAIN, tx_hash, NATIVE)) is None  # the wallet is not ours
+    assert_ledger_whole(stack.engine)
 
 
 async def test_token_deposit_is_credited_and_dust_is_recorded_but_never_credited(

@@ -89,5 +89,7 @@ def test_business_keys_name_native_and_token_deposits_and_retried_withdrawals() 
 
     assert deposit_id("ethereum", tx, -1) == f"deposit-eth-{tx.lower()}-native"
     assert deposit_id("ethereum", tx, 3) == f"deposit-eth-{tx.lower()}-3"
+    assert deposit_id("ethereum", tx, -2) == f"deposit-eth-{tx.lower()}-internal1"
+    assert deposit_id("ethereum", tx, -5) == f"deposit-eth-{tx.lower()}-internal4"
     assert withdrawal_id_for(player, "key-1") == withdrawal_id_for(player, "key-1")
     assert withdrawal_id_for(player, "key-1") != withdrawal_id_for(uuid.uuid4(), "key-1")
