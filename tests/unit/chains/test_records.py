@@ -12,6 +12,7 @@ from croupier.chains.base import (
     IncomingTransfer,
     TxState,
     TxStatus,
+    call_frame_log_index,
 )
 from croupier.chains.follow import next_range
 from croupier.core.errors import InvalidAmount
@@ -45,9 +46,11 @@ def test_a_transfer_amount_beyond_uint256_is_refused() -> None:
         transfer(2**256)
 
 
-def test_log_indexes_below_the_native_marker_are_impossible() -> None:
+def test_below_the_native_marker_log_indexes_name_internal_calls_by_their_place() -> None:
+    assert call_frame_log_index(0) == NATIVE_TRANSFER_LOG_INDEX
+    assert transfer(1, log_index=call_frame_log_index(3)).log_index == -4
     with pytest.raises(AssertionError):
-        transfer(1, log_index=-2)
+        call_frame_log_index(-1)
 
 
 def test_a_mined_status_is_final_only_at_the_required_depth() -> None:
