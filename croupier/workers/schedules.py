@@ -11,8 +11,10 @@ state, so a schedule ops paused (``temporal schedule toggle --pause``) stays pau
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -72,41 +74,37 @@ def reconciliation_schedule(settings: Settings) -> Schedule:
     """Every ``reconciliation_interval_s``; a run still going when the next is due makes
     the next one skip, and runs missed while Temporal was down are not replayed (one
     fresh run proves as much as a backlog of them)."""
-    interval = timedelta(seconds=settings.reconciliation_interval_s)
     return _every(
-        ScheduleActionStartWorkflow(
+        settings,
+        timedelta(seconds=settings.reconciliation_interval_s),
+        _Run(
             ReconciliationWorkflow.run,
             ReconciliationInput(),
-            id=RECONCILIATION_WORKFLOW_ID,
-            task_queue=settings.temporal_task_queue,
-            execution_timeout=max(interval * 4, timedelta(hours=1)),
-            typed_search_attributes=TypedSearchAttributes([SearchAttributePair(keys.FLOW, FLOW)]),
-            static_summary=(
-                "Scheduled reconciliation: ledger, wallets and deposit addresses vs chain, "
-                "drift, outcomes"
-            ),
+            RECONCILIATION_WORKFLOW_ID,
+            FLOW,
+            "Scheduled reconciliation: ledger, wallets and deposit addresses vs chain, "
+            "drift, outcomes",
         ),
-        interval,
+        min_timeout=timedelta(hours=1),
     )
 
 
 def maintenance_schedule(settings: Settings) -> Schedule:
-    """Every ``ledger_maintenance_interval_s``: expire overdue holds, create partitions.
-    Overlap skips and missed runs are not replayed: each run does all that is due."""
-    interval = timedelta(seconds=settings.ledger_maintenance_interval_s)
+    """Every ``ledger_maintenance_interval_s``: expire overdue holds, create partitions,
+    purge expired request records. Overlap skips and missed runs are not replayed: each
+    run does all that is due."""
     return _every(
-        ScheduleActionStartWorkflow(
+        settings,
+        timedelta(seconds=settings.ledger_maintenance_interval_s),
+        _Run(
             LedgerMaintenanceWorkflow.run,
             MaintenanceInput(),
-            id=MAINTENANCE_WORKFLOW_ID,
-            task_queue=settings.temporal_task_queue,
-            execution_timeout=max(interval * 4, timedelta(minutes=30)),
-            typed_search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(keys.FLOW, MAINTENANCE_FLOW)]
-            ),
-            static_summary="Scheduled ledger maintenance: expire overdue holds, add partitions",
+            MAINTENANCE_WORKFLOW_ID,
+            MAINTENANCE_FLOW,
+            "Scheduled ledger maintenance: expire overdue holds, add partitions, purge "
+            "expired request records",
         ),
-        interval,
+        min_timeout=timedelta(minutes=30),
     )
 
 
@@ -114,20 +112,17 @@ def bonus_rewards_schedule(settings: Settings) -> Schedule:
     """Every ``bonus_reward_interval_s``, pay the last closed reward period's cashback and
     rakeback; runs after the first that period find everyone paid and move nothing, so a
     run missed while Temporal was down is made up by the next."""
-    interval = timedelta(seconds=settings.bonus_reward_interval_s)
     return _every(
-        ScheduleActionStartWorkflow(
+        settings,
+        timedelta(seconds=settings.bonus_reward_interval_s),
+        _Run(
             BonusRewardsWorkflow.run,
             RewardsInput(),
-            id=BONUS_REWARDS_WORKFLOW_ID,
-            task_queue=settings.temporal_task_queue,
-            execution_timeout=max(interval * 4, timedelta(hours=4)),
-            typed_search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(keys.FLOW, BONUS_REWARDS_FLOW)]
-            ),
-            static_summary="Scheduled cashback and rakeback of the last closed reward period",
+            BONUS_REWARDS_WORKFLOW_ID,
+            BONUS_REWARDS_FLOW,
+            "Scheduled cashback and rakeback of the last closed reward period",
         ),
-        interval,
+        min_timeout=timedelta(hours=4),
     )
 
 
@@ -135,46 +130,64 @@ def sweep_schedule(settings: Settings, chain: str) -> Schedule:
     """Every ``treasury_sweep_interval_s``, one Sweep of the chain's hot wallet; a run
     still going (a sweep waiting for its confirmations) makes the next one skip, and a
     run that timed out leaves its sweep held for the next run to resume."""
-    interval = timedelta(seconds=settings.treasury_sweep_interval_s)
     return _every(
-        ScheduleActionStartWorkflow(
+        settings,
+        timedelta(seconds=settings.treasury_sweep_interval_s),
+        _Run(
             SweepWorkflow.run,
             SweepInput(chain=chain),
-            id=sweep_workflow_id(chain),
-            task_queue=settings.temporal_task_queue,
-            execution_timeout=max(interval * 4, timedelta(hours=1)),
-            typed_search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(keys.FLOW, SWEEP_FLOW)]
-            ),
-            static_summary=f"Scheduled sweep of the {chain} hot wallet to cold",
+            sweep_workflow_id(chain),
+            SWEEP_FLOW,
+            f"Scheduled sweep of the {chain} hot wallet to cold",
         ),
-        interval,
+        min_timeout=timedelta(hours=1),
     )
 
 
 def consolidation_schedule(settings: Settings, chain: str) -> Schedule:
     """Every ``treasury_consolidation_interval_s``, one Consolidation of the chain's
     deposit addresses into its hot wallet; overlap skips, as for sweeps."""
-    interval = timedelta(seconds=settings.treasury_consolidation_interval_s)
     return _every(
-        ScheduleActionStartWorkflow(
+        settings,
+        timedelta(seconds=settings.treasury_consolidation_interval_s),
+        _Run(
             ConsolidationWorkflow.run,
             ConsolidationInput(chain=chain),
-            id=consolidation_workflow_id(chain),
-            task_queue=settings.temporal_task_queue,
-            execution_timeout=max(interval * 4, timedelta(hours=2)),
-            typed_search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(keys.FLOW, CONSOLIDATION_FLOW)]
-            ),
-            static_summary=f"Scheduled consolidation of {chain} deposit addresses",
+            consolidation_workflow_id(chain),
+            CONSOLIDATION_FLOW,
+            f"Scheduled consolidation of {chain} deposit addresses",
         ),
-        interval,
+        min_timeout=timedelta(hours=2),
     )
 
 
-def _every(action: ScheduleActionStartWorkflow, interval: timedelta) -> Schedule:
-    """Start ``action`` every ``interval``; a run still going makes the next one skip, and
+@dataclass(frozen=True)
+class _Run:
+    """The workflow a schedule starts: its run method and input, its fixed id, the
+    ``CroupierFlow`` ops filter it by in Temporal UI, and its summary there."""
+
+    workflow: Callable[[Any, Any], Awaitable[Any]]
+    arg: object
+    workflow_id: str
+    flow: str
+    summary: str
+
+
+def _every(
+    settings: Settings, interval: timedelta, run: _Run, *, min_timeout: timedelta
+) -> Schedule:
+    """Start ``run`` every ``interval`` on the workers' queue, each run given four
+    intervals (at least ``min_timeout``); a run still going makes the next one skip, and
     runs missed while Temporal was down are not replayed (each run does all that is due)."""
+    action = ScheduleActionStartWorkflow(
+        run.workflow,
+        run.arg,
+        id=run.workflow_id,
+        task_queue=settings.temporal_task_queue,
+        execution_timeout=max(interval * 4, min_timeout),
+        typed_search_attributes=TypedSearchAttributes([SearchAttributePair(keys.FLOW, run.flow)]),
+        static_summary=run.summary,
+    )
     return Schedule(
         action=action,
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),
