@@ -48,11 +48,11 @@ def internal_transfers(
     found = []
     for index, (tx_hash, trace) in enumerate(zip(tx_hashes, traces, strict=True)):
         for ordinal, frame in _kept_frames(trace["result"]):
-            recipient = frame.get("to")
             value = int(frame.get("value") or "0x0", 16)
             if ordinal == 0 or frame.get("type") not in _VALUE_FRAMES or value == 0:
                 continue
-            if recipient is None or parse_address(recipient) not in watched:
+            recipient = parse_address(frame["to"])
+            if recipient not in watched:
                 continue
             transfer = IncomingTransfer(
                 chain=CHAIN,
@@ -61,7 +61,7 @@ def internal_transfers(
                 block_number=header.number,
                 block_hash=header.hash,
                 from_address=parse_address(frame["from"]),
-                to_address=parse_address(recipient),
+                to_address=recipient,
                 currency=Currency.ETH,
                 amount=value,
             )
